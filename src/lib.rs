@@ -1,0 +1,2 @@
+pub mod phone;
+pub use phone::{E164, NumberError, NumberReader, Region};
