@@ -1,0 +1,277 @@
+//! In-process admission: a governor GCRA per company, the redial window and
+//! the in-flight one-off leads in dashmaps.
+
+use std::cell::Cell;
+use std::num::NonZeroU32;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, PoisonError, RwLock};
+
+use chrono::DateTime;
+use dashmap::mapref::entry::Entry;
+use dashmap::DashMap;
+use governor::clock::Clock as GovernorClock;
+use governor::middleware::NoOpMiddleware;
+use governor::nanos::Nanos;
+use governor::state::{InMemoryState, NotKeyed};
+use governor::{Quota, RateLimiter};
+
+use super::{Admission, AdmissionRequest, Claim};
+use crate::clock::to_nanos;
+use crate::rejection::Rejection;
+
+/// A company's redial map is swept of expired entries after this many
+/// admissions at least (or as many as it holds, if more), which keeps the
+/// sweep's cost amortised O(1) per admission and the map within about twice
+/// the dials of one window.
+pub const SWEEP_MIN_ENTRIES: u64 = 1024;
+
+thread_local! {
+    /// The decision time of the admission running on this thread, in
+    /// nanoseconds since the epoch, for governor to read as its clock.
+    static DECISION_NANOS: Cell<u64> = const { Cell::new(0) };
+}
+
+/// Governor's clock: the decision time handed to [`Admission::admit`], so the
+/// GCRA sees exactly the instant the rest of the decision sees and admission
+/// stays a pure function of (state, request).
+#[derive(Clone, Copy, Debug, Default)]
+struct DecisionClock;
+
+impl GovernorClock for DecisionClock {
+    type Instant = Nanos;
+
+    fn now(&self) -> Nanos {
+        Nanos::from(DECISION_NANOS.with(Cell::get))
+    }
+}
+
+type Limiter = RateLimiter<NotKeyed, InMemoryState, DecisionClock, NoOpMiddleware<Nanos>>;
+
+/// One company's admission state.
+#[derive(Debug)]
+struct CompanyState {
+    /// The company's limit and its GCRA; replaced whole when the limit changes.
+    limiter: RwLock<(NonZeroU32, Limiter)>,
+    /// E.164 digits -> the last admitted, unreleased dial.
+    redial: DashMap<u64, Dial>,
+    /// (dialing schedule, E.164 digits) -> the claim creating its one-off lead.
+    in_flight: DashMap<(Box<str>, u64), u64>,
+    admissions_since_sweep: AtomicU64,
+}
+
+#[derive(Clone, Copy, Debug)]
+struct Dial {
+    at_nanos: i64,
+    claim: u64,
+}
+
+fn limiter(cps_limit: NonZeroU32) -> Limiter {
+    // governor reads its clock once here as the limiter's origin; the epoch
+    // keeps every later instant after it.
+    DECISION_NANOS.with(|c| c.set(0));
+    RateLimiter::direct_with_clock(Quota::per_second(cps_limit), DecisionClock)
+}
+
+impl CompanyState {
+    fn new(cps_limit: NonZeroU32) -> Self {
+        CompanyState {
+            limiter: RwLock::new((cps_limit, limiter(cps_limit))),
+            redial: DashMap::new(),
+            in_flight: DashMap::new(),
+            admissions_since_sweep: AtomicU64::new(0),
+        }
+    }
+}
+
+/// The in-process [`Admission`]: one governor GCRA per company (emission
+/// interval 1/cps, burst cps), and dashmaps for the redial window and the
+/// in-flight one-off leads.
+///
+/// Expired redial entries are swept as admissions go, so memory follows the
+/// dials of one window, not every number ever dialled. A change of a
+/// company's `cps_limit` starts its limiter afresh.
+///
+/// # Example
+/// ```
+/// use dialgate::*;
+/// let admission = LocalAdmission::new();
+/// let company = Company::new("globex", 2).unwrap();
+/// let now = timefmt::parse("2026-11-26T15:00:00Z").unwrap();
+/// let ask = |n: u64| AdmissionRequest { company: &company, schedule_id: "s", number: E164::from_digits(n).unwrap(), one_off: false, now };
+/// assert!(admission.admit(&ask(16505550123)).is_ok());
+/// assert!(admission.admit(&ask(13125550147)).is_ok());
+/// let refused = admission.admit(&ask(17205550161)).unwrap_err();
+/// assert_eq!(refused.code(), "cps_exceeded");
+/// assert_eq!(timefmt::rfc3339(refused.retry_at().unwrap()), "2026-11-26T15:00:00.500Z");
+/// ```
+#[derive(Debug, Default)]
+pub struct LocalAdmission {
+    companies: DashMap<String, Arc<CompanyState>>,
+    next_claim: AtomicU64,
+}
+
+impl LocalAdmission {
+    /// Empty state.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// How many redial entries are held, over all companies (expired ones
+    /// not yet swept included).
+    pub fn redial_entries(&self) -> usize {
+        self.companies.iter().map(|c| c.redial.len()).sum()
+    }
+
+    /// How many one-off leads are in flight, over all companies.
+    pub fn in_flight(&self) -> usize {
+        self.companies.iter().map(|c| c.in_flight.len()).sum()
+    }
+
+    fn company(&self, id: &str, cps_limit: NonZeroU32) -> Arc<CompanyState> {
+        if let Some(state) = self.companies.get(id) {
+            return Arc::clone(&state);
+        }
+        Arc::clone(
+            &self
+                .companies
+                .entry(id.to_owned())
+                .or_insert_with(|| Arc::new(CompanyState::new(cps_limit))),
+        )
+    }
+
+    /// Checks the company's GCRA at the decision time, restarting it first if
+    /// the company's limit changed.
+    fn check_cps(state: &CompanyState, cps_limit: NonZeroU32, now_nanos: i64) -> Result<(), u64> {
+        let read = |state: &CompanyState| {
+            let guard = state.limiter.read().unwrap_or_else(PoisonError::into_inner);
+            (guard.0 == cps_limit).then(|| {
+                DECISION_NANOS.with(|c| c.set(u64::try_from(now_nanos).unwrap_or(0)));
+                guard.1.check().map_err(|n| n.earliest_possible().as_u64())
+            })
+        };
+        if let Some(outcome) = read(state) {
+            return outcome;
+        }
+        let mut guard = state.limiter.write().unwrap_or_else(PoisonError::into_inner);
+        if guard.0 != cps_limit {
+            *guard = (cps_limit, limiter(cps_limit));
+        }
+        DECISION_NANOS.with(|c| c.set(u64::try_from(now_nanos).unwrap_or(0)));
+        guard.1.check().map_err(|n| n.earliest_possible().as_u64())
+    }
+
+    fn sweep(state: &CompanyState, window_nanos: i64, now_nanos: i64) {
+        let held = u64::try_from(state.redial.len()).unwrap_or(u64::MAX);
+        let due = SWEEP_MIN_ENTRIES.max(held);
+        if state.admissions_since_sweep.fetch_add(1, Ordering::Relaxed) + 1 < due {
+            return;
+        }
+        state.admissions_since_sweep.store(0, Ordering::Relaxed);
+        state
+            .redial
+            .retain(|_, dial| dial.at_nanos.saturating_add(window_nanos) > now_nanos);
+    }
+}
+
+impl Admission for LocalAdmission {
+    fn admit(&self, request: &AdmissionRequest<'_>) -> Result<Claim, Rejection> {
+        let company = request.company;
+        let state = self.company(&company.id, company.cps_limit);
+        let now_nanos = to_nanos(request.now);
+        let window_nanos = i64::from(company.redial_window_s).saturating_mul(1_000_000_000);
+        let number = request.number;
+
+        // Locks are always taken in-flight first, then redial; release and
+        // sweep never hold two at once, so this order cannot deadlock.
+        let in_flight = if request.one_off {
+            match state
+                .in_flight
+                .entry((Box::from(request.schedule_id), number.digits()))
+            {
+                Entry::Occupied(_) => {
+                    return Err(Rejection::DuplicateConcurrentLead {
+                        number: number.to_string(),
+                        schedule_id: request.schedule_id.to_owned(),
+                    })
+                }
+                Entry::Vacant(slot) => Some(slot),
+            }
+        } else {
+            None
+        };
+
+        let redial = state.redial.entry(number.digits());
+        if let Entry::Occupied(last) = &redial {
+            let until = last.get().at_nanos.saturating_add(window_nanos);
+            if now_nanos < until {
+                return Err(Rejection::RecentlyDialed {
+                    number: number.to_string(),
+                    dialled_at: DateTime::from_timestamp_nanos(last.get().at_nanos),
+                    window_s: company.redial_window_s,
+                    retry_at: DateTime::from_timestamp_nanos(until),
+                });
+            }
+        }
+
+        if let Err(earliest) = Self::check_cps(&state, company.cps_limit, now_nanos) {
+            return Err(Rejection::CpsExceeded {
+                company_id: company.id.clone(),
+                cps_limit: company.cps_limit.get(),
+                retry_at: DateTime::from_timestamp_nanos(i64::try_from(earliest).unwrap_or(i64::MAX)),
+            });
+        }
+
+        let claim = self.next_claim.fetch_add(1, Ordering::Relaxed);
+        let dial = Dial {
+            at_nanos: now_nanos,
+            claim,
+        };
+        match redial {
+            Entry::Occupied(mut last) => {
+                last.insert(dial);
+            }
+            Entry::Vacant(slot) => {
+                slot.insert(dial);
+            }
+        }
+        if let Some(slot) = in_flight {
+            slot.insert(claim);
+        }
+        Self::sweep(&state, window_nanos, now_nanos);
+        Ok(Claim {
+            id: claim,
+            company_id: company.id.clone(),
+            schedule_id: request.schedule_id.to_owned(),
+            number,
+            one_off: request.one_off,
+            admitted_at: request.now,
+        })
+    }
+
+    fn commit(&self, claim: &Claim) {
+        if !claim.one_off {
+            return;
+        }
+        if let Some(state) = self.companies.get(claim.company_id.as_str()).map(|s| Arc::clone(&s)) {
+            state.in_flight.remove_if(
+                &(Box::from(claim.schedule_id.as_str()), claim.number.digits()),
+                |_, holder| *holder == claim.id,
+            );
+        }
+    }
+
+    fn release(&self, claim: &Claim) {
+        let Some(state) = self.companies.get(claim.company_id.as_str()).map(|s| Arc::clone(&s)) else {
+            return;
+        };
+        if claim.one_off {
+            state.in_flight.remove_if(
+                &(Box::from(claim.schedule_id.as_str()), claim.number.digits()),
+                |_, holder| *holder == claim.id,
+            );
+        }
+        state
+            .redial
+            .remove_if(&claim.number.digits(), |_, dial| dial.claim == claim.id);
+    }
+}

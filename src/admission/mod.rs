@@ -1,0 +1,93 @@
+//! Admission, contract steps 8 to 10: the state a decision claims.
+//!
+//! [`Admission`] is the seam between the pure pipeline and shared state. The
+//! crate ships [`LocalAdmission`] (in-process: governor and dashmap); a fleet
+//! of hosts can put an implementation over a shared store in its place.
+
+use chrono::{DateTime, Utc};
+
+use crate::model::Company;
+use crate::phone::E164;
+use crate::rejection::Rejection;
+
+mod local;
+
+pub use local::{LocalAdmission, SWEEP_MIN_ENTRIES};
+
+/// What a dial asks of admission.
+///
+/// # Example
+/// ```
+/// # use dialgate::*;
+/// let company = Company::new("acme", 5).unwrap();
+/// let ask = AdmissionRequest {
+///     company: &company,
+///     schedule_id: "sch-solar",
+///     number: E164::from_digits(17195551234).unwrap(),
+///     one_off: true,
+///     now: chrono::Utc::now(),
+/// };
+/// assert!(ask.one_off);
+/// ```
+#[derive(Clone, Copy, Debug)]
+pub struct AdmissionRequest<'a> {
+    /// The caller's company, with its limits.
+    pub company: &'a Company,
+    /// The dialing schedule.
+    pub schedule_id: &'a str,
+    /// The number to dial.
+    pub number: E164,
+    /// Whether a one-off lead is to be created (step 8 applies only then).
+    pub one_off: bool,
+    /// The decision time.
+    pub now: DateTime<Utc>,
+}
+
+/// The claims one admitted dial holds, until committed or released.
+///
+/// # Example
+/// ```
+/// # use dialgate::*;
+/// # let (engine, company) = dialgate::doc_example();
+/// let admitted = engine.make_call(&company, &MakeCallRequest::for_lead("lead-ann")).unwrap();
+/// assert_eq!(admitted.claim().number.to_string(), "+17195551234");
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Claim {
+    /// Unique among the claims of one admission state.
+    pub id: u64,
+    /// The company.
+    pub company_id: String,
+    /// The dialing schedule.
+    pub schedule_id: String,
+    /// The number.
+    pub number: E164,
+    /// Whether it holds an in-flight one-off lead.
+    pub one_off: bool,
+    /// When it was admitted: the redial window runs from here.
+    pub admitted_at: DateTime<Utc>,
+}
+
+/// Steps 8 to 10, atomically: either every guard passes and every claim is
+/// taken, or the request is refused and nothing changes.
+///
+/// Implementations must keep, under any concurrency: no two admitted dials of
+/// one company's number inside one redial window, no company beyond its GCRA,
+/// no two one-off leads for one (company, dialing schedule, number) in flight.
+pub trait Admission: std::fmt::Debug + Send + Sync {
+    /// Checks the concurrent lead, the redial window and the CPS limit, in
+    /// that order, and claims all three when all pass.
+    ///
+    /// # Errors
+    /// `duplicate_concurrent_lead`, `recently_dialed` or `cps_exceeded`, the
+    /// first that fails, with nothing claimed.
+    fn admit(&self, request: &AdmissionRequest<'_>) -> Result<Claim, Rejection>;
+
+    /// The call was placed: the one-off lead is no longer in flight; the
+    /// redial window keeps running from the admission time.
+    fn commit(&self, claim: &Claim);
+
+    /// The call was not placed: drops the redial claim and the in-flight
+    /// one-off lead. The CPS token is not refunded.
+    fn release(&self, claim: &Claim);
+}

@@ -1,0 +1,91 @@
+//! Time, injected: the engine never reads the wall clock itself.
+
+use std::fmt::Debug;
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::Arc;
+
+use chrono::{DateTime, Duration, Utc};
+
+/// A source of the decision time.
+///
+/// # Example
+/// ```
+/// use dialgate::{Clock, FakeClock};
+/// let clock = FakeClock::at("2026-11-26T15:00:00Z").unwrap();
+/// assert_eq!(dialgate::timefmt::rfc3339(clock.now()), "2026-11-26T15:00:00Z");
+/// ```
+pub trait Clock: Debug + Send + Sync {
+    /// The current instant.
+    fn now(&self) -> DateTime<Utc>;
+}
+
+/// The system's wall clock.
+///
+/// # Example
+/// ```
+/// use dialgate::{Clock, SystemClock};
+/// assert!(SystemClock.now().timestamp() > 0);
+/// ```
+#[derive(Clone, Copy, Debug, Default)]
+pub struct SystemClock;
+
+impl Clock for SystemClock {
+    fn now(&self) -> DateTime<Utc> {
+        Utc::now()
+    }
+}
+
+/// A clock that moves only when told; clones share one time.
+///
+/// # Example
+/// ```
+/// use dialgate::{Clock, FakeClock};
+/// let clock = FakeClock::at("2026-11-26T15:00:00Z").unwrap();
+/// let same = clock.clone();
+/// clock.advance(chrono::Duration::milliseconds(1500));
+/// assert_eq!(dialgate::timefmt::rfc3339(same.now()), "2026-11-26T15:00:01.500Z");
+/// ```
+#[derive(Clone, Debug)]
+pub struct FakeClock {
+    nanos: Arc<AtomicI64>,
+}
+
+impl FakeClock {
+    /// A clock stopped at `t`.
+    pub fn new(t: DateTime<Utc>) -> Self {
+        FakeClock {
+            nanos: Arc::new(AtomicI64::new(to_nanos(t))),
+        }
+    }
+
+    /// A clock stopped at an RFC 3339 time.
+    ///
+    /// # Errors
+    /// A message when `text` is not RFC 3339.
+    pub fn at(text: &str) -> Result<Self, String> {
+        crate::timefmt::parse(text).map(Self::new)
+    }
+
+    /// Moves the clock to `t` (backwards too: the host decides).
+    pub fn set(&self, t: DateTime<Utc>) {
+        self.nanos.store(to_nanos(t), Ordering::SeqCst);
+    }
+
+    /// Moves the clock forward by `d`.
+    pub fn advance(&self, d: Duration) {
+        let step = d.num_nanoseconds().unwrap_or(i64::MAX);
+        self.nanos.fetch_add(step, Ordering::SeqCst);
+    }
+}
+
+impl Clock for FakeClock {
+    fn now(&self) -> DateTime<Utc> {
+        DateTime::from_timestamp_nanos(self.nanos.load(Ordering::SeqCst))
+    }
+}
+
+/// Nanoseconds since the Unix epoch, saturating outside 1677..2262.
+pub(crate) fn to_nanos(t: DateTime<Utc>) -> i64 {
+    t.timestamp_nanos_opt()
+        .unwrap_or(if t.timestamp() < 0 { i64::MIN } else { i64::MAX })
+}

@@ -1,0 +1,307 @@
+//! The engine: the pipeline, then admission, behind one entry point.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+
+use crate::admission::{Admission, AdmissionRequest, Claim, LocalAdmission};
+use crate::call::{Call, Guard, LeadOrigin, Plan};
+use crate::clock::Clock;
+use crate::model::{Company, Lead, LeadStatus};
+use crate::phone::NumberReader;
+use crate::pipeline;
+use crate::rejection::Rejection;
+use crate::request::MakeCallRequest;
+use crate::store::{LeadStore, ScheduleStore, SuppressionList};
+
+/// Decides make_call requests. `Send + Sync`: share it (`&self`) across threads.
+///
+/// # Example
+/// ```
+/// use dialgate::*;
+/// let reader = NumberReader::new();
+/// let mut schedules = InMemoryScheduleStore::new();
+/// schedules.insert(Schedule::dialer("sch-solar", "acme", "tok-solar")).unwrap();
+/// let mut leads = InMemoryLeadStore::new();
+/// leads.insert(Lead::live("lead-ann", "acme", "sch-solar", "+17195551234"), Region::US, &reader).unwrap();
+/// let clock = FakeClock::at("2026-11-26T15:00:00Z").unwrap();
+/// let engine = Engine::new(leads, schedules, InMemorySuppressionList::new(), clock.clone());
+/// let acme = Company::new("acme", 5).unwrap();
+///
+/// let admitted = engine.make_call(&acme, &MakeCallRequest::for_schedule("sch-solar", "(719) 555-1234")).unwrap();
+/// assert_eq!(admitted.call().lead_id, "lead-ann");
+/// admitted.commit();
+///
+/// let again = engine.make_call(&acme, &MakeCallRequest::for_lead("lead-ann")).unwrap_err();
+/// assert_eq!(again.code(), "recently_dialed");
+/// assert_eq!(timefmt::rfc3339(again.retry_at().unwrap()), "2026-11-26T15:00:30Z");
+/// ```
+#[derive(Debug)]
+pub struct Engine<L, S, P> {
+    leads: L,
+    schedules: S,
+    suppressions: P,
+    clock: Arc<dyn Clock>,
+    numbers: NumberReader,
+    admission: Arc<dyn Admission>,
+    calls: AtomicU64,
+}
+
+impl<L, S, P> Engine<L, S, P>
+where
+    L: LeadStore,
+    S: ScheduleStore,
+    P: SuppressionList,
+{
+    /// An engine over these stores and clock, with in-process admission.
+    pub fn new(leads: L, schedules: S, suppressions: P, clock: impl Clock + 'static) -> Self {
+        Engine {
+            leads,
+            schedules,
+            suppressions,
+            clock: Arc::new(clock),
+            numbers: NumberReader::new(),
+            admission: Arc::new(LocalAdmission::new()),
+            calls: AtomicU64::new(0),
+        }
+    }
+
+    /// Replaces the admission state (a fleet-wide one, say).
+    ///
+    /// # Example
+    /// ```
+    /// # use dialgate::*;
+    /// # use std::sync::Arc;
+    /// let shared = Arc::new(LocalAdmission::new());
+    /// let engine = Engine::new(InMemoryLeadStore::new(), InMemoryScheduleStore::new(), InMemorySuppressionList::new(), SystemClock)
+    ///     .with_admission(shared.clone());
+    /// # let _ = engine;
+    /// ```
+    pub fn with_admission(mut self, admission: Arc<dyn Admission>) -> Self {
+        self.admission = admission;
+        self
+    }
+
+    /// Uses this number reader (one already built, to share its compiled
+    /// tables).
+    pub fn with_number_reader(mut self, numbers: NumberReader) -> Self {
+        self.numbers = numbers;
+        self
+    }
+
+    /// The number reader the engine uses (for indexing stores the same way).
+    pub fn numbers(&self) -> &NumberReader {
+        &self.numbers
+    }
+
+    /// The lead store.
+    pub fn leads(&self) -> &L {
+        &self.leads
+    }
+
+    /// The lead store, to add or change leads between decisions (a committed
+    /// one-off lead, say).
+    pub fn leads_mut(&mut self) -> &mut L {
+        &mut self.leads
+    }
+
+    /// The schedule store.
+    pub fn schedules_mut(&mut self) -> &mut S {
+        &mut self.schedules
+    }
+
+    /// The suppression list.
+    pub fn suppressions_mut(&mut self) -> &mut P {
+        &mut self.suppressions
+    }
+
+    /// Runs the pure pipeline (steps 1 to 7) alone: what would be dialled,
+    /// claiming nothing.
+    ///
+    /// # Errors
+    /// The rejection of the first failing step.
+    ///
+    /// # Example
+    /// ```
+    /// # use dialgate::*;
+    /// # let (engine, company) = dialgate::doc_example();
+    /// let plan = engine.dry_run(&company, &MakeCallRequest::for_schedule("sch-solar", "+17195557777")).unwrap();
+    /// assert_eq!(plan.lead_origin, LeadOrigin::OneOff);
+    /// assert!(engine.dry_run(&company, &MakeCallRequest::for_schedule("sch-solar", "+17195557777")).is_ok());
+    /// ```
+    pub fn dry_run(&self, company: &Company, request: &MakeCallRequest) -> Result<Plan, Rejection> {
+        pipeline::plan(
+            &self.leads,
+            &self.schedules,
+            &self.suppressions,
+            &self.numbers,
+            company,
+            request,
+            self.clock.now(),
+        )
+    }
+
+    /// Decides a request: the pipeline, then admission. An admitted call
+    /// holds its claims until [`Admitted::commit`] or [`Admitted::release`];
+    /// dropping it releases.
+    ///
+    /// # Errors
+    /// The rejection of the first failing step; nothing is claimed.
+    pub fn make_call(&self, company: &Company, request: &MakeCallRequest) -> Result<Admitted, Rejection> {
+        let plan = self.dry_run(company, request)?;
+        let claim = self.admission.admit(&AdmissionRequest {
+            company,
+            schedule_id: &plan.schedule_id,
+            number: plan.to,
+            one_off: plan.lead_origin == LeadOrigin::OneOff,
+            now: plan.decided_at,
+        })?;
+        let n = self.calls.fetch_add(1, Ordering::Relaxed) + 1;
+        let id = format!("call-{n}");
+        let one_off_lead = match plan.lead_origin {
+            LeadOrigin::OneOff => Some(Lead {
+                id: format!("{id}-lead"),
+                company_id: plan.company_id.clone(),
+                schedule_id: plan.schedule_id.clone(),
+                number: plan.to.to_string(),
+                status: LeadStatus::OneOff,
+                data: plan.data.clone(),
+            }),
+            LeadOrigin::Existing => None,
+        };
+        let lead_id = match (&one_off_lead, plan.lead_id) {
+            (Some(lead), _) => lead.id.clone(),
+            (None, Some(id)) => id,
+            (None, None) => String::new(),
+        };
+        let mut guards = plan.guards;
+        guards.extend([Guard::ConcurrentLead, Guard::RedialWindow, Guard::Cps]);
+        Ok(Admitted {
+            call: Call {
+                id,
+                company_id: plan.company_id,
+                schedule_id: plan.schedule_id,
+                route: plan.route,
+                lead_id,
+                lead_origin: plan.lead_origin,
+                to: plan.to,
+                data: plan.data,
+                placed_at: plan.decided_at,
+                guards,
+            },
+            one_off_lead,
+            hold: Hold {
+                claim,
+                admission: Arc::clone(&self.admission),
+                settled: false,
+            },
+        })
+    }
+
+    /// Reads a JSON request body and decides it.
+    ///
+    /// # Errors
+    /// `invalid_request` for a body that does not read, else as
+    /// [`Engine::make_call`].
+    ///
+    /// # Example
+    /// ```
+    /// # use dialgate::*;
+    /// # let (engine, company) = dialgate::doc_example();
+    /// let err = engine.make_call_json(&company, br#"{"schedule_id": "sch-solar", "to": 17195551234}"#).unwrap_err();
+    /// assert_eq!(err.code(), "invalid_request");
+    /// ```
+    pub fn make_call_json(&self, company: &Company, body: &[u8]) -> Result<Admitted, Rejection> {
+        self.make_call(company, &MakeCallRequest::from_json(body)?)
+    }
+}
+
+/// An admitted call holding its claims. Commit it once the call is placed,
+/// release it if not; dropping it releases.
+///
+/// # Example
+/// ```
+/// # use dialgate::*;
+/// # let (engine, company) = dialgate::doc_example();
+/// let req = MakeCallRequest::for_schedule("sch-solar", "+17195557777");
+/// let held = engine.make_call(&company, &req).unwrap();
+/// assert_eq!(engine.make_call(&company, &req).unwrap_err().code(), "duplicate_concurrent_lead");
+/// drop(held); // released: the number may be dialled again at once
+/// assert!(engine.make_call(&company, &req).is_ok());
+/// ```
+#[derive(Debug)]
+#[must_use = "an admitted call holds its claims until committed or released"]
+pub struct Admitted {
+    call: Call,
+    one_off_lead: Option<Lead>,
+    hold: Hold,
+}
+
+/// The claim of an admitted call and who to hand it back to; releases on drop
+/// unless settled.
+#[derive(Debug)]
+struct Hold {
+    claim: Claim,
+    admission: Arc<dyn Admission>,
+    settled: bool,
+}
+
+impl Drop for Hold {
+    fn drop(&mut self) {
+        if !self.settled {
+            self.admission.release(&self.claim);
+        }
+    }
+}
+
+/// A committed call: the record, and the one-off lead for the host to store.
+///
+/// # Example
+/// ```
+/// # use dialgate::*;
+/// # let (engine, company) = dialgate::doc_example();
+/// let done = engine.make_call(&company, &MakeCallRequest::for_schedule("sch-solar", "+17195557777")).unwrap().commit();
+/// assert_eq!(done.one_off_lead.unwrap().status, LeadStatus::OneOff);
+/// ```
+#[derive(Clone, Debug, PartialEq)]
+pub struct Committed {
+    /// The Call record.
+    pub call: Call,
+    /// For a one-off call, the lead to store with status `one_off`.
+    pub one_off_lead: Option<Lead>,
+}
+
+impl Admitted {
+    /// The Call record.
+    pub fn call(&self) -> &Call {
+        &self.call
+    }
+
+    /// The one-off lead this call creates, if any.
+    pub fn one_off_lead(&self) -> Option<&Lead> {
+        self.one_off_lead.as_ref()
+    }
+
+    /// The claims held.
+    pub fn claim(&self) -> &Claim {
+        &self.hold.claim
+    }
+
+    /// The call was placed: the redial window runs from the admission time
+    /// and the one-off lead, if any, is no longer in flight.
+    pub fn commit(mut self) -> Committed {
+        self.hold.admission.commit(&self.hold.claim);
+        self.hold.settled = true;
+        Committed {
+            call: self.call,
+            one_off_lead: self.one_off_lead,
+        }
+    }
+
+    /// The call was not placed: its redial claim and in-flight lead are
+    /// dropped (the CPS token is spent).
+    pub fn release(mut self) -> Call {
+        self.hold.admission.release(&self.hold.claim);
+        self.hold.settled = true;
+        self.call
+    }
+}

@@ -1,0 +1,508 @@
+//! The domain: companies, schedules with their distributions, leads and
+//! suppression entries, and the flat data that travels with a request.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::num::NonZeroU32;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::phone::Region;
+
+/// The flat routing data of a request or a lead: keys to scalars.
+pub type Data = BTreeMap<String, Scalar>;
+
+/// A scalar value of [`Data`]: string, number, boolean or null.
+///
+/// Conditions compare scalars by their text: a string is itself, a number
+/// its decimal form (`42` equals `"42"`), a boolean `true` or `false`.
+///
+/// # Example
+/// ```
+/// use dialgate::Scalar;
+/// assert_eq!(Scalar::from(42).text().as_deref(), Some("42"));
+/// assert_eq!(Scalar::from("42").text().as_deref(), Some("42"));
+/// assert_eq!(Scalar::Null.text(), None);
+/// ```
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum Scalar {
+    /// JSON `null`.
+    Null,
+    /// `true` or `false`.
+    Bool(bool),
+    /// A JSON number, kept as written.
+    Number(serde_json::Number),
+    /// A string.
+    String(String),
+}
+
+impl Scalar {
+    /// The text by which conditions compare this value; `None` for null,
+    /// which conditions treat like a missing key.
+    pub fn text(&self) -> Option<std::borrow::Cow<'_, str>> {
+        use std::borrow::Cow;
+        match self {
+            Scalar::Null => None,
+            Scalar::Bool(b) => Some(Cow::Borrowed(if *b { "true" } else { "false" })),
+            Scalar::Number(n) => Some(Cow::Owned(n.to_string())),
+            Scalar::String(s) => Some(Cow::Borrowed(s)),
+        }
+    }
+}
+
+impl From<&str> for Scalar {
+    fn from(s: &str) -> Self {
+        Scalar::String(s.to_owned())
+    }
+}
+
+impl From<String> for Scalar {
+    fn from(s: String) -> Self {
+        Scalar::String(s)
+    }
+}
+
+impl From<i64> for Scalar {
+    fn from(n: i64) -> Self {
+        Scalar::Number(n.into())
+    }
+}
+
+impl From<bool> for Scalar {
+    fn from(b: bool) -> Self {
+        Scalar::Bool(b)
+    }
+}
+
+/// The default redial window, in seconds.
+pub const DEFAULT_REDIAL_WINDOW_S: u32 = 30;
+
+/// A tenant: the caller's account, passed in by the host from
+/// authentication, never read from a request body.
+///
+/// # Example
+/// ```
+/// use dialgate::Company;
+/// let acme = Company::new("acme", 5).unwrap();
+/// assert_eq!(acme.redial_window_s, 30);
+/// assert_eq!(acme.default_region.as_str(), "US");
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Company {
+    /// The company's id.
+    pub id: String,
+    /// Calls per second the company's carrier allows.
+    pub cps_limit: NonZeroU32,
+    /// The region that reads numbers written without `+`.
+    pub default_region: Region,
+    /// Seconds during which a dialled number may not be dialled again.
+    pub redial_window_s: u32,
+}
+
+impl Company {
+    /// A company with the default region (`US`) and redial window (30 s);
+    /// `None` when `cps_limit` is zero.
+    pub fn new(id: impl Into<String>, cps_limit: u32) -> Option<Company> {
+        Some(Company {
+            id: id.into(),
+            cps_limit: NonZeroU32::new(cps_limit)?,
+            default_region: Region::US,
+            redial_window_s: DEFAULT_REDIAL_WINDOW_S,
+        })
+    }
+}
+
+/// Whether a schedule dials or routes.
+///
+/// # Example
+/// ```
+/// use dialgate::{Distribution, ScheduleKind};
+/// let router = ScheduleKind::Router(vec![Distribution::catch_all("d1", "sch-b")]);
+/// assert!(router.is_router());
+/// assert!(!ScheduleKind::Dialer.is_router());
+/// ```
+#[derive(Clone, Debug, PartialEq)]
+pub enum ScheduleKind {
+    /// A schedule that dials its leads.
+    Dialer,
+    /// A lead-distribution router: its ordered distributions send a request on
+    /// to another schedule.
+    Router(Vec<Distribution>),
+}
+
+impl ScheduleKind {
+    /// Whether this is a router.
+    pub fn is_router(&self) -> bool {
+        matches!(self, ScheduleKind::Router(_))
+    }
+}
+
+/// A schedule: a dialer, or a router of requests to other schedules.
+///
+/// # Example
+/// ```
+/// use dialgate::Schedule;
+/// let s = Schedule::dialer("sch-solar", "acme", "tok-solar");
+/// assert!(s.active);
+/// ```
+#[derive(Clone, Debug, PartialEq)]
+pub struct Schedule {
+    /// The schedule's id.
+    pub id: String,
+    /// The company that owns it.
+    pub company_id: String,
+    /// The schedule's Leads API key, unique across all companies.
+    pub lead_token: String,
+    /// Whether the schedule accepts calls.
+    pub active: bool,
+    /// Dialer or router.
+    pub kind: ScheduleKind,
+}
+
+impl Schedule {
+    /// An active dialer schedule.
+    pub fn dialer(id: &str, company_id: &str, lead_token: &str) -> Schedule {
+        Schedule {
+            id: id.to_owned(),
+            company_id: company_id.to_owned(),
+            lead_token: lead_token.to_owned(),
+            active: true,
+            kind: ScheduleKind::Dialer,
+        }
+    }
+
+    /// An active router with these distributions, tried in order.
+    ///
+    /// # Example
+    /// ```
+    /// use dialgate::{Distribution, Schedule};
+    /// let r = Schedule::router("sch-r", "acme", "tok-r", vec![Distribution::catch_all("d", "sch-solar")]);
+    /// assert!(r.kind.is_router());
+    /// ```
+    pub fn router(
+        id: &str,
+        company_id: &str,
+        lead_token: &str,
+        distributions: Vec<Distribution>,
+    ) -> Schedule {
+        Schedule {
+            kind: ScheduleKind::Router(distributions),
+            ..Schedule::dialer(id, company_id, lead_token)
+        }
+    }
+}
+
+/// One way out of a router: when every condition holds, the request goes on
+/// to the target schedule.
+///
+/// # Example
+/// ```
+/// use dialgate::{Condition, Distribution};
+/// let d = Distribution {
+///     when: vec![Condition::eq("traffic_source_id", "42")],
+///     ..Distribution::catch_all("d-fb", "sch-solar")
+/// };
+/// assert_eq!(d.when.len(), 1);
+/// ```
+#[derive(Clone, Debug, PartialEq)]
+pub struct Distribution {
+    /// The distribution's id.
+    pub id: String,
+    /// The schedule it sends to.
+    pub target_schedule_id: String,
+    /// Inactive distributions are skipped.
+    pub active: bool,
+    /// Conditions that must all hold; empty matches everything.
+    pub when: Vec<Condition>,
+}
+
+impl Distribution {
+    /// An active distribution with no conditions.
+    pub fn catch_all(id: &str, target_schedule_id: &str) -> Distribution {
+        Distribution {
+            id: id.to_owned(),
+            target_schedule_id: target_schedule_id.to_owned(),
+            active: true,
+            when: Vec::new(),
+        }
+    }
+}
+
+/// A test on one key of the routing data.
+///
+/// # Example
+/// ```
+/// use dialgate::{Condition, Data, Scalar};
+/// let mut data = Data::new();
+/// data.insert("traffic_source_id".into(), Scalar::from(8));
+/// assert!(Condition::is_in("traffic_source_id", &["7", "8"]).holds(&data));
+/// assert!(!Condition::eq("state", "CO").holds(&data));
+/// ```
+#[derive(Clone, Debug, PartialEq)]
+pub struct Condition {
+    /// The key of the routing data.
+    pub field: String,
+    /// The test.
+    pub op: ConditionOp,
+}
+
+/// The test of a [`Condition`], with its operand as text.
+///
+/// # Example
+/// ```
+/// use dialgate::ConditionOp;
+/// let op = ConditionOp::Prefix("+1719".into());
+/// assert_eq!(op.name(), "prefix");
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ConditionOp {
+    /// The value's text equals this.
+    Eq(String),
+    /// The key is missing or its text differs from this.
+    Ne(String),
+    /// The value's text is one of these.
+    In(Vec<String>),
+    /// The key is missing or its text is none of these.
+    NotIn(Vec<String>),
+    /// The key is present and not null.
+    Exists,
+    /// The value is a string that starts with this.
+    Prefix(String),
+}
+
+impl ConditionOp {
+    /// The operator's name as written in a world file.
+    pub fn name(&self) -> &'static str {
+        match self {
+            ConditionOp::Eq(_) => "eq",
+            ConditionOp::Ne(_) => "ne",
+            ConditionOp::In(_) => "in",
+            ConditionOp::NotIn(_) => "not_in",
+            ConditionOp::Exists => "exists",
+            ConditionOp::Prefix(_) => "prefix",
+        }
+    }
+}
+
+impl Condition {
+    /// `field` equals `value`.
+    pub fn eq(field: &str, value: &str) -> Condition {
+        Condition {
+            field: field.to_owned(),
+            op: ConditionOp::Eq(value.to_owned()),
+        }
+    }
+
+    /// `field` is one of `values`.
+    pub fn is_in(field: &str, values: &[&str]) -> Condition {
+        Condition {
+            field: field.to_owned(),
+            op: ConditionOp::In(values.iter().map(|v| (*v).to_owned()).collect()),
+        }
+    }
+
+    /// Whether the condition holds on `data`. A missing or null key fails
+    /// every test but `ne` and `not_in`.
+    pub fn holds(&self, data: &Data) -> bool {
+        let value = data.get(&self.field);
+        let text = value.and_then(Scalar::text);
+        match (&self.op, text) {
+            (ConditionOp::Ne(_) | ConditionOp::NotIn(_), None) => true,
+            (_, None) => false,
+            (ConditionOp::Eq(v), Some(t)) => *t == **v,
+            (ConditionOp::Ne(v), Some(t)) => *t != **v,
+            (ConditionOp::In(vs), Some(t)) => vs.iter().any(|v| **v == *t),
+            (ConditionOp::NotIn(vs), Some(t)) => !vs.iter().any(|v| **v == *t),
+            (ConditionOp::Exists, Some(_)) => true,
+            // Only strings have a prefix: a number's digits are not a string.
+            (ConditionOp::Prefix(p), Some(_)) => {
+                matches!(value, Some(Scalar::String(s)) if s.starts_with(p.as_str()))
+            }
+        }
+    }
+}
+
+/// Whether a lead is enrolled in its schedule's dialing cadence.
+///
+/// # Example
+/// ```
+/// use dialgate::LeadStatus;
+/// assert!(LeadStatus::from("live").is_live());
+/// assert!(!LeadStatus::from("completed").is_live());
+/// assert_eq!(LeadStatus::OneOff.as_str(), "one_off");
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum LeadStatus {
+    /// Enrolled: requests for its number reuse it.
+    Live,
+    /// Created by a call-now request, never reused.
+    OneOff,
+    /// Any other status (completed, do-not-call, ...), kept as written.
+    Other(String),
+}
+
+impl LeadStatus {
+    /// Whether the lead is live.
+    pub fn is_live(&self) -> bool {
+        matches!(self, LeadStatus::Live)
+    }
+
+    /// The status as written.
+    pub fn as_str(&self) -> &str {
+        match self {
+            LeadStatus::Live => "live",
+            LeadStatus::OneOff => "one_off",
+            LeadStatus::Other(s) => s,
+        }
+    }
+}
+
+impl From<&str> for LeadStatus {
+    fn from(s: &str) -> Self {
+        match s {
+            "live" => LeadStatus::Live,
+            "one_off" => LeadStatus::OneOff,
+            other => LeadStatus::Other(other.to_owned()),
+        }
+    }
+}
+
+/// A lead: a person to call, enrolled in one schedule.
+///
+/// # Example
+/// ```
+/// use dialgate::{Lead, LeadStatus};
+/// let ann = Lead::live("lead-ann", "acme", "sch-solar", "+17195551234");
+/// assert_eq!(ann.status, LeadStatus::Live);
+/// ```
+#[derive(Clone, Debug, PartialEq)]
+pub struct Lead {
+    /// The lead's id.
+    pub id: String,
+    /// The company that owns it.
+    pub company_id: String,
+    /// The schedule it belongs to.
+    pub schedule_id: String,
+    /// The number as written; read in the company's region when dialled.
+    pub number: String,
+    /// Live or not.
+    pub status: LeadStatus,
+    /// The lead's data, under the request's data when routing.
+    pub data: Data,
+}
+
+impl Lead {
+    /// A live lead with no data.
+    pub fn live(id: &str, company_id: &str, schedule_id: &str, number: &str) -> Lead {
+        Lead {
+            id: id.to_owned(),
+            company_id: company_id.to_owned(),
+            schedule_id: schedule_id.to_owned(),
+            number: number.to_owned(),
+            status: LeadStatus::Live,
+            data: Data::new(),
+        }
+    }
+}
+
+/// What a suppression entry matches.
+///
+/// # Example
+/// ```
+/// use dialgate::{E164, SuppressionMatch};
+/// let n = E164::from_digits(13035550188).unwrap();
+/// assert!(SuppressionMatch::prefix("+1303555").unwrap().matches(n));
+/// assert!(SuppressionMatch::Number(n).matches(n));
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum SuppressionMatch {
+    /// Exactly this number.
+    Number(crate::phone::E164),
+    /// Every number whose E.164 text starts with these digits.
+    Prefix {
+        /// The prefix's digits as an integer.
+        digits: u64,
+        /// How many digits the prefix has.
+        len: u32,
+    },
+}
+
+impl SuppressionMatch {
+    /// A prefix from its E.164 text (`+` and 1 to 15 digits); `None` for
+    /// anything else.
+    pub fn prefix(text: &str) -> Option<SuppressionMatch> {
+        let digits = text.strip_prefix('+')?;
+        if digits.is_empty() || digits.len() > 15 || !digits.bytes().all(|b| b.is_ascii_digit()) {
+            return None;
+        }
+        let len = u32::try_from(digits.len()).ok()?;
+        Some(SuppressionMatch::Prefix {
+            digits: digits.parse().ok()?,
+            len,
+        })
+    }
+
+    /// Whether `number` is matched.
+    pub fn matches(&self, number: crate::phone::E164) -> bool {
+        match *self {
+            SuppressionMatch::Number(n) => n == number,
+            SuppressionMatch::Prefix { digits, len } => number.starts_with(digits, len),
+        }
+    }
+}
+
+impl fmt::Display for SuppressionMatch {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            SuppressionMatch::Number(n) => write!(f, "number {n}"),
+            SuppressionMatch::Prefix { digits, len } => {
+                write!(f, "prefix +{digits:0width$}", width = *len as usize)
+            }
+        }
+    }
+}
+
+/// A do-not-call entry.
+///
+/// # Example
+/// ```
+/// use dialgate::{E164, Suppression, SuppressionMatch};
+/// let entry = Suppression::everywhere(SuppressionMatch::Number(E164::from_digits(17195550000).unwrap()));
+/// assert!(entry.company_id.is_none() && entry.expires_at.is_none());
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Suppression {
+    /// The number or prefix it matches.
+    pub matcher: SuppressionMatch,
+    /// The company it applies to; `None`: every company.
+    pub company_id: Option<String>,
+    /// The schedule it applies to; `None`: every schedule of the company.
+    pub schedule_id: Option<String>,
+    /// The instant it stops matching; `None`: never.
+    pub expires_at: Option<DateTime<Utc>>,
+}
+
+impl Suppression {
+    /// An entry for every company and schedule, never expiring.
+    pub fn everywhere(matcher: SuppressionMatch) -> Suppression {
+        Suppression {
+            matcher,
+            company_id: None,
+            schedule_id: None,
+            expires_at: None,
+        }
+    }
+
+    /// Whether the entry is in force at `now` for `company_id` and one of
+    /// `schedule_ids` (its number or prefix is not checked here).
+    pub fn applies(&self, company_id: &str, schedule_ids: &[&str], now: DateTime<Utc>) -> bool {
+        self.company_id.as_deref().is_none_or(|c| c == company_id)
+            && self
+                .schedule_id
+                .as_deref()
+                .is_none_or(|s| schedule_ids.contains(&s))
+            && self.expires_at.is_none_or(|t| now < t)
+    }
+}

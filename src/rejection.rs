@@ -1,0 +1,196 @@
+//! Why a request is refused: one variant per contract code.
+
+use chrono::{DateTime, Utc};
+
+use crate::timefmt;
+
+/// A refused request: the code of the guard that failed, the ids involved and,
+/// for the two guards that time clears, when a retry would pass.
+///
+/// The enum is deliberately not `#[non_exhaustive]`: a new guard is a change
+/// to the contract, and a host's `match` (its HTTP status mapping, say)
+/// should stop compiling until it decides how to answer the new code.
+///
+/// # Example
+/// ```
+/// use dialgate::Rejection;
+/// let r = Rejection::UnknownLead { lead_id: "lead-9".into() };
+/// assert_eq!(r.code(), "unknown_lead");
+/// assert_eq!(r.to_string(), "no lead `lead-9` in this company");
+/// assert!(r.retry_at().is_none());
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum Rejection {
+    /// The request breaks a shape rule.
+    #[error("invalid request: {reason}")]
+    InvalidRequest {
+        /// What is wrong, for a human.
+        reason: String,
+    },
+    /// No lead with that id in the caller's company.
+    #[error("no lead `{lead_id}` in this company")]
+    UnknownLead {
+        /// The requested lead id.
+        lead_id: String,
+    },
+    /// No schedule with that id or token in the caller's company.
+    #[error("no schedule {what} in this company")]
+    ScheduleNotFound {
+        /// How the schedule was named: ``id `x` `` or ``token `x` ``, or as a
+        /// distribution's target.
+        what: String,
+    },
+    /// A schedule on the route is inactive.
+    #[error("schedule `{schedule_id}` is inactive")]
+    ScheduleInactive {
+        /// The inactive schedule.
+        schedule_id: String,
+    },
+    /// A router had no active distribution whose conditions all hold.
+    #[error("router `{schedule_id}` has no active distribution matching the data (tried {tried})")]
+    NoMatchingDistribution {
+        /// The router.
+        schedule_id: String,
+        /// The active distributions tried, in order, or `none`.
+        tried: String,
+    },
+    /// The route visits a schedule twice or takes too many hops.
+    #[error("routing loop: {route}")]
+    RoutingLoop {
+        /// The schedules of the route, in order.
+        route: String,
+    },
+    /// The number does not read as a valid number.
+    #[error("`{number}` is not a dialable number: {reason}")]
+    InvalidNumber {
+        /// The text as given, cut to 64 characters.
+        number: String,
+        /// Why.
+        reason: String,
+    },
+    /// A do-not-call entry matches.
+    #[error("{number} is suppressed by {entry}")]
+    SuppressedContact {
+        /// The number, E.164.
+        number: String,
+        /// The matching entry, described.
+        entry: String,
+    },
+    /// A one-off lead for the same number and schedule is being created.
+    #[error("a one-off lead for {number} on schedule `{schedule_id}` is already being created")]
+    DuplicateConcurrentLead {
+        /// The number, E.164.
+        number: String,
+        /// The dialing schedule.
+        schedule_id: String,
+    },
+    /// The number was dialled inside the company's redial window.
+    #[error("{number} was dialled at {}, inside the {window_s} s redial window; retry at {}", timefmt::rfc3339(*dialled_at), timefmt::rfc3339(*retry_at))]
+    RecentlyDialed {
+        /// The number, E.164.
+        number: String,
+        /// When the blocking dial was admitted.
+        dialled_at: DateTime<Utc>,
+        /// The window, seconds.
+        window_s: u32,
+        /// When the window ends.
+        retry_at: DateTime<Utc>,
+    },
+    /// The company is at its calls-per-second limit.
+    #[error("company `{company_id}` is at its limit of {cps_limit} calls per second; retry at {}", timefmt::rfc3339(*retry_at))]
+    CpsExceeded {
+        /// The company.
+        company_id: String,
+        /// Its limit.
+        cps_limit: u32,
+        /// When the limiter would admit the same request.
+        retry_at: DateTime<Utc>,
+    },
+}
+
+impl Rejection {
+    /// The contract's code for this rejection.
+    ///
+    /// # Example
+    /// ```
+    /// let r = dialgate::Rejection::ScheduleInactive { schedule_id: "s".into() };
+    /// assert_eq!(r.code(), "schedule_inactive");
+    /// ```
+    pub fn code(&self) -> &'static str {
+        match self {
+            Rejection::InvalidRequest { .. } => "invalid_request",
+            Rejection::UnknownLead { .. } => "unknown_lead",
+            Rejection::ScheduleNotFound { .. } => "schedule_not_found",
+            Rejection::ScheduleInactive { .. } => "schedule_inactive",
+            Rejection::NoMatchingDistribution { .. } => "no_matching_distribution",
+            Rejection::RoutingLoop { .. } => "routing_loop",
+            Rejection::InvalidNumber { .. } => "invalid_number",
+            Rejection::SuppressedContact { .. } => "suppressed_contact",
+            Rejection::DuplicateConcurrentLead { .. } => "duplicate_concurrent_lead",
+            Rejection::RecentlyDialed { .. } => "recently_dialed",
+            Rejection::CpsExceeded { .. } => "cps_exceeded",
+        }
+    }
+
+    /// The guard that refused.
+    ///
+    /// # Example
+    /// ```
+    /// use dialgate::{Guard, Rejection};
+    /// let r = Rejection::InvalidRequest { reason: "x".into() };
+    /// assert_eq!(r.guard(), Guard::Shape);
+    /// ```
+    pub fn guard(&self) -> crate::Guard {
+        use crate::Guard;
+        match self {
+            Rejection::InvalidRequest { .. } => Guard::Shape,
+            Rejection::UnknownLead { .. } => Guard::Resolve,
+            Rejection::ScheduleNotFound { .. } => Guard::Resolve,
+            Rejection::ScheduleInactive { .. } => Guard::Active,
+            Rejection::NoMatchingDistribution { .. } | Rejection::RoutingLoop { .. } => {
+                Guard::Route
+            }
+            Rejection::InvalidNumber { .. } => Guard::Number,
+            Rejection::SuppressedContact { .. } => Guard::Suppression,
+            Rejection::DuplicateConcurrentLead { .. } => Guard::ConcurrentLead,
+            Rejection::RecentlyDialed { .. } => Guard::RedialWindow,
+            Rejection::CpsExceeded { .. } => Guard::Cps,
+        }
+    }
+
+    /// The earliest instant at which the failing guard would let the same
+    /// request pass, were nothing else admitted meanwhile; only for
+    /// `recently_dialed` and `cps_exceeded`.
+    pub fn retry_at(&self) -> Option<DateTime<Utc>> {
+        match self {
+            Rejection::RecentlyDialed { retry_at, .. } | Rejection::CpsExceeded { retry_at, .. } => {
+                Some(*retry_at)
+            }
+            _ => None,
+        }
+    }
+
+    /// The rejection as the contract's JSON:
+    /// `{"ok": false, "error": {"code", "message", "retry_at"?}}`.
+    ///
+    /// # Example
+    /// ```
+    /// let r = dialgate::Rejection::UnknownLead { lead_id: "x".into() };
+    /// assert_eq!(r.to_json()["error"]["code"], "unknown_lead");
+    /// ```
+    pub fn to_json(&self) -> serde_json::Value {
+        let mut error = serde_json::Map::new();
+        error.insert("code".into(), self.code().into());
+        error.insert("message".into(), self.to_string().into());
+        if let Some(at) = self.retry_at() {
+            error.insert("retry_at".into(), timefmt::rfc3339(at).into());
+        }
+        serde_json::json!({"ok": false, "error": error})
+    }
+
+    pub(crate) fn invalid(reason: impl Into<String>) -> Rejection {
+        Rejection::InvalidRequest {
+            reason: reason.into(),
+        }
+    }
+}

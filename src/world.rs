@@ -1,0 +1,376 @@
+//! The JSON world the command-line host loads: companies, schedules, leads
+//! and suppression entries, checked strictly.
+
+use std::collections::{HashMap, HashSet};
+use std::num::NonZeroU32;
+
+use serde::Deserialize;
+
+use crate::clock::Clock;
+use crate::model::{
+    Company, Condition, ConditionOp, Data, Distribution, Lead, LeadStatus, Scalar, Schedule,
+    ScheduleKind, Suppression, SuppressionMatch, DEFAULT_REDIAL_WINDOW_S,
+};
+use crate::phone::{NumberReader, Region};
+use crate::request::ScalarOnly;
+use crate::store::{InMemoryLeadStore, InMemoryScheduleStore, InMemorySuppressionList};
+use crate::{timefmt, Engine, InMemoryEngine};
+
+/// Why a world does not load: where, and what.
+///
+/// # Example
+/// ```
+/// let err = dialgate::World::from_json(r#"{"companies": [{"id": "a", "cps_limit": 0}]}"#).unwrap_err();
+/// assert_eq!(err.to_string(), "companies[0] (`a`): `cps_limit` must be at least 1");
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("{message}")]
+pub struct WorldError {
+    /// The place and the problem, on one line.
+    pub message: String,
+}
+
+fn err(place: impl std::fmt::Display, what: impl std::fmt::Display) -> WorldError {
+    WorldError {
+        message: format!("{place}: {what}"),
+    }
+}
+
+/// A world file as written.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct WorldFile {
+    #[serde(default)]
+    companies: Vec<CompanyFile>,
+    #[serde(default)]
+    schedules: Vec<ScheduleFile>,
+    #[serde(default)]
+    leads: Vec<LeadFile>,
+    #[serde(default)]
+    suppressions: Vec<SuppressionFile>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CompanyFile {
+    id: String,
+    cps_limit: u32,
+    #[serde(default)]
+    default_region: Option<String>,
+    #[serde(default)]
+    redial_window_s: Option<u32>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ScheduleFile {
+    id: String,
+    company_id: String,
+    lead_token: String,
+    #[serde(default)]
+    active: Option<bool>,
+    #[serde(default)]
+    kind: Option<String>,
+    #[serde(default)]
+    distributions: Option<Vec<DistributionFile>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct DistributionFile {
+    id: String,
+    target_schedule_id: String,
+    #[serde(default)]
+    active: Option<bool>,
+    #[serde(default)]
+    when: Vec<ConditionFile>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ConditionFile {
+    field: String,
+    op: String,
+    #[serde(default)]
+    value: Option<serde_json::Value>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct LeadFile {
+    id: String,
+    company_id: String,
+    schedule_id: String,
+    number: String,
+    #[serde(default)]
+    status: Option<String>,
+    #[serde(default)]
+    data: Option<HashMap<String, ScalarOnly>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SuppressionFile {
+    #[serde(default)]
+    number: Option<String>,
+    #[serde(default)]
+    prefix: Option<String>,
+    #[serde(default)]
+    company_id: Option<String>,
+    #[serde(default)]
+    schedule_id: Option<String>,
+    #[serde(default)]
+    expires_at: Option<String>,
+}
+
+/// A loaded world: its companies and the in-memory stores.
+///
+/// # Example
+/// ```
+/// use dialgate::{FakeClock, MakeCallRequest, World};
+/// let world = World::from_json(r#"{
+///   "companies": [{"id": "acme", "cps_limit": 5}],
+///   "schedules": [{"id": "sch-solar", "company_id": "acme", "lead_token": "tok-solar"}]
+/// }"#).unwrap();
+/// let acme = world.company("acme").unwrap().clone();
+/// let engine = world.into_engine(FakeClock::at("2026-11-26T15:00:00Z").unwrap());
+/// let call = engine.make_call(&acme, &MakeCallRequest::for_schedule("sch-solar", "+17195557777")).unwrap();
+/// assert_eq!(call.call().to.to_string(), "+17195557777");
+/// ```
+#[derive(Debug)]
+pub struct World {
+    companies: HashMap<String, Company>,
+    leads: InMemoryLeadStore,
+    schedules: InMemoryScheduleStore,
+    suppressions: InMemorySuppressionList,
+    numbers: NumberReader,
+}
+
+impl World {
+    /// Reads a world from JSON text.
+    ///
+    /// # Errors
+    /// A [`WorldError`] naming the place: malformed JSON or an unknown key
+    /// (with line and column), a duplicate id or token, a record whose company
+    /// or schedule does not exist, a value out of range.
+    pub fn from_json(text: &str) -> Result<World, WorldError> {
+        let file: WorldFile = serde_json::from_str(text).map_err(|e| WorldError {
+            message: e.to_string(),
+        })?;
+        World::from_file(file)
+    }
+
+    /// The company with this id.
+    pub fn company(&self, id: &str) -> Option<&Company> {
+        self.companies.get(id)
+    }
+
+    /// Every company, by id.
+    pub fn companies(&self) -> &HashMap<String, Company> {
+        &self.companies
+    }
+
+    /// An engine over this world's stores.
+    pub fn into_engine(self, clock: impl Clock + 'static) -> InMemoryEngine {
+        Engine::new(self.leads, self.schedules, self.suppressions, clock)
+            .with_number_reader(self.numbers)
+    }
+
+    /// The companies and an engine over this world's stores.
+    pub fn into_parts(self, clock: impl Clock + 'static) -> (HashMap<String, Company>, InMemoryEngine) {
+        let World {
+            companies,
+            leads,
+            schedules,
+            suppressions,
+            numbers,
+        } = self;
+        let engine = Engine::new(leads, schedules, suppressions, clock).with_number_reader(numbers);
+        (companies, engine)
+    }
+
+    pub(crate) fn from_file(file: WorldFile) -> Result<World, WorldError> {
+        let numbers = NumberReader::new();
+        let mut companies = HashMap::new();
+        for (i, c) in file.companies.into_iter().enumerate() {
+            let place = format!("companies[{i}] (`{}`)", c.id);
+            let company = company(c).map_err(|what| err(&place, what))?;
+            if companies.contains_key(&company.id) {
+                return Err(err(place, "duplicate company id"));
+            }
+            companies.insert(company.id.clone(), company);
+        }
+
+        let mut schedules = InMemoryScheduleStore::new();
+        for (i, s) in file.schedules.into_iter().enumerate() {
+            let place = format!("schedules[{i}] (`{}`)", s.id);
+            if !companies.contains_key(&s.company_id) {
+                return Err(err(place, format_args!("company `{}` does not exist", s.company_id)));
+            }
+            let schedule = schedule(s).map_err(|what| err(&place, what))?;
+            schedules.insert(schedule).map_err(|e| err(&place, e))?;
+        }
+
+        let mut leads = InMemoryLeadStore::new();
+        let mut lead_ids = HashSet::new();
+        for (i, l) in file.leads.into_iter().enumerate() {
+            let place = format!("leads[{i}] (`{}`)", l.id);
+            let Some(company) = companies.get(&l.company_id) else {
+                return Err(err(place, format_args!("company `{}` does not exist", l.company_id)));
+            };
+            if crate::ScheduleStore::schedule(&schedules, &l.company_id, &l.schedule_id).is_none() {
+                return Err(err(
+                    place,
+                    format_args!("schedule `{}` does not exist in company `{}`", l.schedule_id, l.company_id),
+                ));
+            }
+            if !lead_ids.insert(l.id.clone()) {
+                return Err(err(place, "duplicate lead id"));
+            }
+            let lead = Lead {
+                status: LeadStatus::from(l.status.as_deref().unwrap_or("live")),
+                data: l.data.unwrap_or_default().into_iter().map(|(k, v)| (k, v.0)).collect::<Data>(),
+                id: l.id,
+                company_id: l.company_id,
+                schedule_id: l.schedule_id,
+                number: l.number,
+            };
+            leads
+                .insert(lead, company.default_region, &numbers)
+                .map_err(|e| err(&place, e))?;
+        }
+
+        let mut suppressions = InMemorySuppressionList::new();
+        for (i, s) in file.suppressions.into_iter().enumerate() {
+            let place = format!("suppressions[{i}]");
+            let entry = suppression(s, &companies, &numbers).map_err(|what| err(&place, what))?;
+            suppressions.insert(entry);
+        }
+
+        Ok(World {
+            companies,
+            leads,
+            schedules,
+            suppressions,
+            numbers,
+        })
+    }
+}
+
+fn company(c: CompanyFile) -> Result<Company, String> {
+    let cps_limit = NonZeroU32::new(c.cps_limit).ok_or("`cps_limit` must be at least 1")?;
+    let default_region = match c.default_region {
+        None => Region::US,
+        Some(code) => code.parse::<Region>().map_err(|e| e.to_string())?,
+    };
+    Ok(Company {
+        id: c.id,
+        cps_limit,
+        default_region,
+        redial_window_s: c.redial_window_s.unwrap_or(DEFAULT_REDIAL_WINDOW_S),
+    })
+}
+
+fn schedule(s: ScheduleFile) -> Result<Schedule, String> {
+    let kind = match (s.kind.as_deref().unwrap_or("dialer"), s.distributions) {
+        ("dialer", None) => ScheduleKind::Dialer,
+        ("dialer", Some(_)) => return Err("a dialer has no `distributions` (only a router does)".into()),
+        ("router", distributions) => {
+            let mut ids = HashSet::new();
+            let mut out = Vec::new();
+            for (i, d) in distributions.unwrap_or_default().into_iter().enumerate() {
+                if !ids.insert(d.id.clone()) {
+                    return Err(format!("distributions[{i}]: duplicate distribution id `{}`", d.id));
+                }
+                let when = d
+                    .when
+                    .into_iter()
+                    .enumerate()
+                    .map(|(j, c)| condition(c).map_err(|e| format!("distributions[{i}].when[{j}]: {e}")))
+                    .collect::<Result<Vec<_>, _>>()?;
+                out.push(Distribution {
+                    id: d.id,
+                    target_schedule_id: d.target_schedule_id,
+                    active: d.active.unwrap_or(true),
+                    when,
+                });
+            }
+            ScheduleKind::Router(out)
+        }
+        (other, _) => return Err(format!("`kind` is `{other}`, not `dialer` or `router`")),
+    };
+    Ok(Schedule {
+        id: s.id,
+        company_id: s.company_id,
+        lead_token: s.lead_token,
+        active: s.active.unwrap_or(true),
+        kind,
+    })
+}
+
+fn scalar_text(v: &serde_json::Value) -> Result<String, String> {
+    let scalar: Scalar = serde_json::from_value::<ScalarOnly>(v.clone())
+        .map_err(|_| format!("`{v}` is not a scalar"))?
+        .0;
+    scalar
+        .text()
+        .map(|t| t.into_owned())
+        .ok_or_else(|| "null is not a value to compare".to_owned())
+}
+
+fn condition(c: ConditionFile) -> Result<Condition, String> {
+    let one = |v: &Option<serde_json::Value>| match v {
+        Some(v) => scalar_text(v),
+        None => Err(format!("`{}` needs a `value`", c.op)),
+    };
+    let many = |v: &Option<serde_json::Value>| match v {
+        Some(serde_json::Value::Array(items)) => items.iter().map(scalar_text).collect(),
+        _ => Err(format!("`{}` needs an array `value`", c.op)),
+    };
+    let op = match c.op.as_str() {
+        "eq" => ConditionOp::Eq(one(&c.value)?),
+        "ne" => ConditionOp::Ne(one(&c.value)?),
+        "prefix" => ConditionOp::Prefix(one(&c.value)?),
+        "in" => ConditionOp::In(many(&c.value)?),
+        "not_in" => ConditionOp::NotIn(many(&c.value)?),
+        "exists" if c.value.is_none() => ConditionOp::Exists,
+        "exists" => return Err("`exists` takes no `value`".into()),
+        other => {
+            return Err(format!(
+                "`op` is `{other}`, not one of `eq`, `ne`, `in`, `not_in`, `exists`, `prefix`"
+            ))
+        }
+    };
+    Ok(Condition { field: c.field, op })
+}
+
+fn suppression(
+    s: SuppressionFile,
+    companies: &HashMap<String, Company>,
+    numbers: &NumberReader,
+) -> Result<Suppression, String> {
+    let region = match &s.company_id {
+        Some(id) => companies
+            .get(id)
+            .map(|c| c.default_region)
+            .ok_or_else(|| format!("company `{id}` does not exist"))?,
+        None => Region::US,
+    };
+    let matcher = match (s.number, s.prefix) {
+        (Some(number), None) => SuppressionMatch::Number(
+            numbers
+                .read(&number, region)
+                .map_err(|e| format!("`number` `{number}`: {e}"))?,
+        ),
+        (None, Some(prefix)) => SuppressionMatch::prefix(&prefix)
+            .ok_or_else(|| format!("`prefix` `{prefix}` is not `+` and 1 to 15 digits"))?,
+        _ => return Err("give exactly one of `number` or `prefix`".into()),
+    };
+    let expires_at = s.expires_at.as_deref().map(timefmt::parse).transpose()?;
+    Ok(Suppression {
+        matcher,
+        company_id: s.company_id,
+        schedule_id: s.schedule_id,
+        expires_at,
+    })
+}
