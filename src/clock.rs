@@ -86,6 +86,9 @@ impl Clock for FakeClock {
 
 /// Nanoseconds since the Unix epoch, saturating outside 1677..2262.
 pub(crate) fn to_nanos(t: DateTime<Utc>) -> i64 {
-    t.timestamp_nanos_opt()
-        .unwrap_or(if t.timestamp() < 0 { i64::MIN } else { i64::MAX })
+    t.timestamp_nanos_opt().unwrap_or(if t.timestamp() < 0 {
+        i64::MIN
+    } else {
+        i64::MAX
+    })
 }

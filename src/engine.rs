@@ -146,7 +146,11 @@ where
     ///
     /// # Errors
     /// The rejection of the first failing step; nothing is claimed.
-    pub fn make_call(&self, company: &Company, request: &MakeCallRequest) -> Result<Admitted, Rejection> {
+    pub fn make_call(
+        &self,
+        company: &Company,
+        request: &MakeCallRequest,
+    ) -> Result<Admitted, Rejection> {
         let plan = self.dry_run(company, request)?;
         let claim = self.admission.admit(&AdmissionRequest {
             company,

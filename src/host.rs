@@ -112,7 +112,9 @@ impl Host {
             step.release.is_some(),
         ];
         if actions.iter().filter(|&&a| a).count() != 1 {
-            return Err("a step has exactly one of `make_call`, `begin`, `commit`, `release`".into());
+            return Err(
+                "a step has exactly one of `make_call`, `begin`, `commit`, `release`".into(),
+            );
         }
         if step.label.is_some() != step.begin.is_some() {
             return Err("`label` goes with `begin`, and `begin` needs a `label`".into());
@@ -226,8 +228,7 @@ pub struct CheckReport {
 /// assert!(report.mismatches.is_empty());
 /// ```
 pub fn check_scenario(file: &str, text: &str) -> Result<CheckReport, String> {
-    let scenario: ScenarioFile =
-        serde_json::from_str(text).map_err(|e| format!("{file}: {e}"))?;
+    let scenario: ScenarioFile = serde_json::from_str(text).map_err(|e| format!("{file}: {e}"))?;
     let world = World::from_file(scenario.world).map_err(|e| format!("{file}: world: {e}"))?;
     let mut host = Host::new(world);
     let mut report = CheckReport::default();

@@ -3,7 +3,12 @@
 #![warn(missing_docs)]
 #![cfg_attr(
     not(test),
-    deny(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)
+    deny(
+        clippy::unwrap_used,
+        clippy::expect_used,
+        clippy::panic,
+        clippy::indexing_slicing
+    )
 )]
 
 pub mod admission;
@@ -54,7 +59,8 @@ pub fn doc_example() -> (InMemoryEngine, Company) {
         Region::US,
         &reader,
     );
-    let clock = FakeClock::new(chrono::DateTime::from_timestamp(1_795_791_600, 0).unwrap_or_default());
+    let clock =
+        FakeClock::new(chrono::DateTime::from_timestamp(1_795_791_600, 0).unwrap_or_default());
     let engine = Engine::new(leads, schedules, InMemorySuppressionList::new(), clock);
     let company = Company {
         id: "acme".into(),

@@ -56,7 +56,8 @@ fn run(args: &[String]) -> Result<ExitCode, String> {
     let (name, input): (String, Box<dyn BufRead>) = match steps_path.as_deref() {
         None | Some("-") => ("<stdin>".into(), Box::new(io::stdin().lock())),
         Some(path) => {
-            let file = std::fs::File::open(path).map_err(|e| format!("{path}: cannot read: {e}"))?;
+            let file =
+                std::fs::File::open(path).map_err(|e| format!("{path}: cannot read: {e}"))?;
             (path.to_owned(), Box::new(io::BufReader::new(file)))
         }
     };

@@ -163,9 +163,8 @@ impl Rejection {
     /// `recently_dialed` and `cps_exceeded`.
     pub fn retry_at(&self) -> Option<DateTime<Utc>> {
         match self {
-            Rejection::RecentlyDialed { retry_at, .. } | Rejection::CpsExceeded { retry_at, .. } => {
-                Some(*retry_at)
-            }
+            Rejection::RecentlyDialed { retry_at, .. }
+            | Rejection::CpsExceeded { retry_at, .. } => Some(*retry_at),
             _ => None,
         }
     }

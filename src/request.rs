@@ -259,7 +259,9 @@ mod tests {
     use super::*;
 
     fn code(body: &str) -> Option<&'static str> {
-        MakeCallRequest::from_json(body.as_bytes()).err().map(|r| r.code())
+        MakeCallRequest::from_json(body.as_bytes())
+            .err()
+            .map(|r| r.code())
     }
 
     #[test]

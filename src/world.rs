@@ -177,7 +177,10 @@ impl World {
     }
 
     /// The companies and an engine over this world's stores.
-    pub fn into_parts(self, clock: impl Clock + 'static) -> (HashMap<String, Company>, InMemoryEngine) {
+    pub fn into_parts(
+        self,
+        clock: impl Clock + 'static,
+    ) -> (HashMap<String, Company>, InMemoryEngine) {
         let World {
             companies,
             leads,
@@ -205,7 +208,10 @@ impl World {
         for (i, s) in file.schedules.into_iter().enumerate() {
             let place = format!("schedules[{i}] (`{}`)", s.id);
             if !companies.contains_key(&s.company_id) {
-                return Err(err(place, format_args!("company `{}` does not exist", s.company_id)));
+                return Err(err(
+                    place,
+                    format_args!("company `{}` does not exist", s.company_id),
+                ));
             }
             let schedule = schedule(s).map_err(|what| err(&place, what))?;
             schedules.insert(schedule).map_err(|e| err(&place, e))?;
@@ -216,12 +222,18 @@ impl World {
         for (i, l) in file.leads.into_iter().enumerate() {
             let place = format!("leads[{i}] (`{}`)", l.id);
             let Some(company) = companies.get(&l.company_id) else {
-                return Err(err(place, format_args!("company `{}` does not exist", l.company_id)));
+                return Err(err(
+                    place,
+                    format_args!("company `{}` does not exist", l.company_id),
+                ));
             };
             if crate::ScheduleStore::schedule(&schedules, &l.company_id, &l.schedule_id).is_none() {
                 return Err(err(
                     place,
-                    format_args!("schedule `{}` does not exist in company `{}`", l.schedule_id, l.company_id),
+                    format_args!(
+                        "schedule `{}` does not exist in company `{}`",
+                        l.schedule_id, l.company_id
+                    ),
                 ));
             }
             if !lead_ids.insert(l.id.clone()) {
@@ -229,7 +241,12 @@ impl World {
             }
             let lead = Lead {
                 status: LeadStatus::from(l.status.as_deref().unwrap_or("live")),
-                data: l.data.unwrap_or_default().into_iter().map(|(k, v)| (k, v.0)).collect::<Data>(),
+                data: l
+                    .data
+                    .unwrap_or_default()
+                    .into_iter()
+                    .map(|(k, v)| (k, v.0))
+                    .collect::<Data>(),
                 id: l.id,
                 company_id: l.company_id,
                 schedule_id: l.schedule_id,
@@ -274,19 +291,26 @@ fn company(c: CompanyFile) -> Result<Company, String> {
 fn schedule(s: ScheduleFile) -> Result<Schedule, String> {
     let kind = match (s.kind.as_deref().unwrap_or("dialer"), s.distributions) {
         ("dialer", None) => ScheduleKind::Dialer,
-        ("dialer", Some(_)) => return Err("a dialer has no `distributions` (only a router does)".into()),
+        ("dialer", Some(_)) => {
+            return Err("a dialer has no `distributions` (only a router does)".into())
+        }
         ("router", distributions) => {
             let mut ids = HashSet::new();
             let mut out = Vec::new();
             for (i, d) in distributions.unwrap_or_default().into_iter().enumerate() {
                 if !ids.insert(d.id.clone()) {
-                    return Err(format!("distributions[{i}]: duplicate distribution id `{}`", d.id));
+                    return Err(format!(
+                        "distributions[{i}]: duplicate distribution id `{}`",
+                        d.id
+                    ));
                 }
                 let when = d
                     .when
                     .into_iter()
                     .enumerate()
-                    .map(|(j, c)| condition(c).map_err(|e| format!("distributions[{i}].when[{j}]: {e}")))
+                    .map(|(j, c)| {
+                        condition(c).map_err(|e| format!("distributions[{i}].when[{j}]: {e}"))
+                    })
                     .collect::<Result<Vec<_>, _>>()?;
                 out.push(Distribution {
                     id: d.id,

@@ -28,14 +28,26 @@ fn commit_keeps_the_window_release_and_drop_free_it() {
 
     let released = engine.make_call(&acme, &req).expect("admitted").release();
     assert_eq!(released.to.to_string(), "+17195557777");
-    assert!(engine.make_call(&acme, &req).expect("released: free again").commit().one_off_lead.is_some());
-    let err = engine.make_call(&acme, &req).expect_err("committed: window runs");
+    assert!(engine
+        .make_call(&acme, &req)
+        .expect("released: free again")
+        .commit()
+        .one_off_lead
+        .is_some());
+    let err = engine
+        .make_call(&acme, &req)
+        .expect_err("committed: window runs");
     assert_eq!(err.code(), "recently_dialed");
 
     clock.advance(Duration::seconds(30));
-    let held = engine.make_call(&acme, &req).expect("window over at exactly t + 30 s");
+    let held = engine
+        .make_call(&acme, &req)
+        .expect("window over at exactly t + 30 s");
     drop(held);
-    assert!(engine.make_call(&acme, &req).is_ok(), "a dropped decision is released");
+    assert!(
+        engine.make_call(&acme, &req).is_ok(),
+        "a dropped decision is released"
+    );
 }
 
 #[test]
@@ -44,11 +56,19 @@ fn the_redial_window_ends_exactly_at_its_retry_at() {
     let req = MakeCallRequest::for_lead("ann");
     engine.make_call(&acme, &req).expect("first").commit();
     clock.advance(Duration::milliseconds(12_345));
-    let err = engine.make_call(&acme, &req).expect_err("inside the window");
+    let err = engine
+        .make_call(&acme, &req)
+        .expect_err("inside the window");
     let retry_at = err.retry_at().expect("retry_at");
     assert_eq!(timefmt::rfc3339(retry_at), "2026-11-26T15:00:30Z");
     clock.set(retry_at - Duration::nanoseconds(1));
-    assert_eq!(engine.make_call(&acme, &req).expect_err("1 ns early").code(), "recently_dialed");
+    assert_eq!(
+        engine
+            .make_call(&acme, &req)
+            .expect_err("1 ns early")
+            .code(),
+        "recently_dialed"
+    );
     clock.set(retry_at);
     assert!(engine.make_call(&acme, &req).is_ok());
 }
@@ -56,8 +76,13 @@ fn the_redial_window_ends_exactly_at_its_retry_at() {
 #[test]
 fn release_does_not_refund_the_cps_token() {
     let (engine, acme, _clock) = engine(1, 30);
-    engine.make_call(&acme, &MakeCallRequest::for_schedule("s", &to(1))).expect("first").release();
-    let err = engine.make_call(&acme, &MakeCallRequest::for_schedule("s", &to(2))).expect_err("spent");
+    engine
+        .make_call(&acme, &MakeCallRequest::for_schedule("s", &to(1)))
+        .expect("first")
+        .release();
+    let err = engine
+        .make_call(&acme, &MakeCallRequest::for_schedule("s", &to(2)))
+        .expect_err("spent");
     assert_eq!(err.code(), "cps_exceeded");
     assert!(err.to_string().contains("1 calls per second"), "{err}");
 }
@@ -65,32 +90,54 @@ fn release_does_not_refund_the_cps_token() {
 #[test]
 fn a_one_off_in_flight_blocks_its_schedule_and_the_number() {
     let (engine, acme, _clock) = engine(100, 30);
-    let held = engine.make_call(&acme, &MakeCallRequest::for_schedule("s", "+17195557777")).expect("begin");
+    let held = engine
+        .make_call(&acme, &MakeCallRequest::for_schedule("s", "+17195557777"))
+        .expect("begin");
     assert_eq!(held.call().lead_origin, LeadOrigin::OneOff);
-    let same = engine.make_call(&acme, &MakeCallRequest::for_schedule("s", "719-555-7777")).expect_err("dup");
+    let same = engine
+        .make_call(&acme, &MakeCallRequest::for_schedule("s", "719-555-7777"))
+        .expect_err("dup");
     assert_eq!(same.code(), "duplicate_concurrent_lead");
-    let other = engine.make_call(&acme, &MakeCallRequest::for_schedule("s2", "+17195557777")).expect_err("window");
+    let other = engine
+        .make_call(&acme, &MakeCallRequest::for_schedule("s2", "+17195557777"))
+        .expect_err("window");
     assert_eq!(other.code(), "recently_dialed");
     let done = held.commit();
     assert_eq!(done.call.lead_id, done.one_off_lead.expect("lead").id);
-    let after = engine.make_call(&acme, &MakeCallRequest::for_schedule("s", "+17195557777")).expect_err("window");
-    assert_eq!(after.code(), "recently_dialed", "no longer in flight, still inside the window");
+    let after = engine
+        .make_call(&acme, &MakeCallRequest::for_schedule("s", "+17195557777"))
+        .expect_err("window");
+    assert_eq!(
+        after.code(),
+        "recently_dialed",
+        "no longer in flight, still inside the window"
+    );
 }
 
 #[test]
 fn a_committed_one_off_lead_is_stored_but_never_reused() {
     let (mut engine, acme, clock) = engine(100, 30);
-    let done = engine.make_call(&acme, &MakeCallRequest::for_schedule("s", "+17195557777")).expect("call").commit();
+    let done = engine
+        .make_call(&acme, &MakeCallRequest::for_schedule("s", "+17195557777"))
+        .expect("call")
+        .commit();
     let lead = done.one_off_lead.expect("one-off lead");
     assert_eq!(lead.status, LeadStatus::OneOff);
     let reader = engine.numbers().clone();
-    engine.leads_mut().insert(lead.clone(), Region::US, &reader).expect("stored");
+    engine
+        .leads_mut()
+        .insert(lead.clone(), Region::US, &reader)
+        .expect("stored");
     clock.advance(Duration::seconds(31));
-    let again = engine.make_call(&acme, &MakeCallRequest::for_schedule("s", "+17195557777")).expect("call");
+    let again = engine
+        .make_call(&acme, &MakeCallRequest::for_schedule("s", "+17195557777"))
+        .expect("call");
     assert_eq!(again.call().lead_origin, LeadOrigin::OneOff);
     assert_ne!(again.call().lead_id, lead.id);
     drop(again);
-    let by_id = engine.make_call(&acme, &MakeCallRequest::for_lead(&lead.id)).expect("lead path reaches it");
+    let by_id = engine
+        .make_call(&acme, &MakeCallRequest::for_lead(&lead.id))
+        .expect("lead path reaches it");
     assert_eq!(by_id.call().lead_origin, LeadOrigin::Existing);
 }
 
@@ -103,7 +150,10 @@ fn dry_run_claims_nothing() {
         assert_eq!(plan.guards, Guard::PIPELINE);
         assert_eq!(plan.lead_id, None);
     }
-    assert!(engine.make_call(&acme, &req).is_ok(), "cps 1: the token was still there");
+    assert!(
+        engine.make_call(&acme, &req).is_ok(),
+        "cps 1: the token was still there"
+    );
 }
 
 #[test]
@@ -121,10 +171,17 @@ fn the_lead_path_overlays_request_data_on_lead_data() {
     .expect("world");
     let acme = world.company("acme").expect("acme").clone();
     let engine = world.into_engine(FakeClock::at("2026-11-26T15:00:00Z").expect("t"));
-    let plan = engine.dry_run(&acme, &MakeCallRequest::for_lead("l")).expect("plan");
+    let plan = engine
+        .dry_run(&acme, &MakeCallRequest::for_lead("l"))
+        .expect("plan");
     assert_eq!(plan.schedule_id, "co");
     assert_eq!(plan.data.len(), 2);
-    let plan = engine.dry_run(&acme, &MakeCallRequest::for_lead("l").with_data("state", "TX")).expect("plan");
+    let plan = engine
+        .dry_run(
+            &acme,
+            &MakeCallRequest::for_lead("l").with_data("state", "TX"),
+        )
+        .expect("plan");
     assert_eq!(plan.schedule_id, "other", "the request's data wins");
     assert_eq!(plan.data["name"], Scalar::from("Ann"));
     assert_eq!(plan.route[0].distribution_id, "d-any");
@@ -140,7 +197,11 @@ struct Gcra {
 impl Gcra {
     fn new(cps: u32) -> Self {
         let t = 1_000_000_000 / i128::from(cps);
-        Gcra { tat: i128::MIN, t, tau: t * (i128::from(cps) - 1) }
+        Gcra {
+            tat: i128::MIN,
+            t,
+            tau: t * (i128::from(cps) - 1),
+        }
     }
 
     /// Admit at `now` (ns), or the retry instant.

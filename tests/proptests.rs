@@ -51,7 +51,12 @@ fn rig() -> Rig {
     let admission = Arc::new(LocalAdmission::new());
     let (companies, engine) = world().into_parts(clock.clone());
     let engine = engine.with_admission(admission.clone());
-    Rig { engine, companies, clock, admission }
+    Rig {
+        engine,
+        companies,
+        clock,
+        admission,
+    }
 }
 
 impl Rig {
@@ -175,10 +180,26 @@ proptest! {
 
 #[derive(Clone, Debug)]
 enum Op {
-    Call { company: u8, target: u8, number: u8, go: bool },
-    Begin { company: u8, target: u8, number: u8, go: bool },
-    Commit { company: u8, k: u8 },
-    Release { company: u8, k: u8 },
+    Call {
+        company: u8,
+        target: u8,
+        number: u8,
+        go: bool,
+    },
+    Begin {
+        company: u8,
+        target: u8,
+        number: u8,
+        go: bool,
+    },
+    Commit {
+        company: u8,
+        k: u8,
+    },
+    Release {
+        company: u8,
+        k: u8,
+    },
     Advance(u16),
 }
 
@@ -227,40 +248,86 @@ fn line(outcome: &Result<Admitted, Rejection>) -> serde_json::Value {
 
 /// Runs `ops` (only those of `only`'s company when given), returning each
 /// output line tagged by op index.
-fn run(rig: &Rig, ops: &[Op], only: Option<u8>, inject_at: Option<(usize, &Op)>) -> Result<Vec<(usize, serde_json::Value)>, ()> {
+fn run(
+    rig: &Rig,
+    ops: &[Op],
+    only: Option<u8>,
+    inject_at: Option<(usize, &Op)>,
+) -> Result<Vec<(usize, serde_json::Value)>, ()> {
     // Open calls per company, so settling one company's never depends on
     // the other's.
     let mut open: [Vec<Admitted>; 2] = [Vec::new(), Vec::new()];
     let mut out = Vec::new();
-    let company = |c: u8| if c == 0 { ("a", rig.company("acme")) } else { ("g", rig.company("globex")) };
+    let company = |c: u8| {
+        if c == 0 {
+            ("a", rig.company("acme"))
+        } else {
+            ("g", rig.company("globex"))
+        }
+    };
     for (i, op) in ops.iter().enumerate() {
-        if let Some((at, Op::Call { company: c, target, number, go })) = inject_at {
+        if let Some((
+            at,
+            Op::Call {
+                company: c,
+                target,
+                number,
+                go,
+            },
+        )) = inject_at
+        {
             if at == i {
                 let (p, co) = company(*c);
-                if rig.engine.make_call(&co, &request(p, *target, *number, *go)).is_ok() {
+                if rig
+                    .engine
+                    .make_call(&co, &request(p, *target, *number, *go))
+                    .is_ok()
+                {
                     return Err(()); // not a rejection: nothing to test
                 }
             }
         }
         let mine = |c: &u8| only.is_none_or(|o| o == *c);
         match op {
-            Op::Call { company: c, target, number, go } if mine(c) => {
+            Op::Call {
+                company: c,
+                target,
+                number,
+                go,
+            } if mine(c) => {
                 let (p, co) = company(*c);
-                let outcome = rig.engine.make_call(&co, &request(p, *target, *number, *go));
+                let outcome = rig
+                    .engine
+                    .make_call(&co, &request(p, *target, *number, *go));
                 out.push((i, line(&outcome)));
-                if let Ok(a) = outcome { a.commit(); }
+                if let Ok(a) = outcome {
+                    a.commit();
+                }
             }
-            Op::Begin { company: c, target, number, go } if mine(c) => {
+            Op::Begin {
+                company: c,
+                target,
+                number,
+                go,
+            } if mine(c) => {
                 let (p, co) = company(*c);
-                let outcome = rig.engine.make_call(&co, &request(p, *target, *number, *go));
+                let outcome = rig
+                    .engine
+                    .make_call(&co, &request(p, *target, *number, *go));
                 out.push((i, line(&outcome)));
-                if let Ok(a) = outcome { open[usize::from(*c)].push(a); }
+                if let Ok(a) = outcome {
+                    open[usize::from(*c)].push(a);
+                }
             }
             Op::Commit { company: c, k } | Op::Release { company: c, k } if mine(c) => {
                 let list = &mut open[usize::from(*c)];
                 if !list.is_empty() {
                     let a = list.remove(usize::from(*k) % list.len());
-                    if matches!(op, Op::Commit { .. }) { a.commit(); } else { a.release(); }
+                    if matches!(op, Op::Commit { .. }) {
+                        a.commit();
+                    } else {
+                        a.release();
+                    }
                 }
             }
             Op::Advance(ms) => rig.clock.advance(Duration::milliseconds(i64::from(*ms))),

@@ -14,7 +14,11 @@ fn scenario_files() -> Vec<PathBuf> {
         .filter(|p| p.extension().is_some_and(|x| x == "json"))
         .collect();
     files.sort();
-    assert!(files.len() >= 8, "the contract ships at least 8 scenarios, found {}", files.len());
+    assert!(
+        files.len() >= 8,
+        "the contract ships at least 8 scenarios, found {}",
+        files.len()
+    );
     files
 }
 
@@ -34,8 +38,16 @@ fn every_scenario_passes_through_the_library() {
         let text = std::fs::read_to_string(&file).expect("readable");
         let name = file.display().to_string();
         let report = check_scenario(&name, &text).unwrap_or_else(|e| panic!("{e}"));
-        assert!(report.mismatches.is_empty(), "{}", report.mismatches.join("\n"));
-        assert_eq!(report.passed, expectations_in(&text), "{name}: every expectation counted");
+        assert!(
+            report.mismatches.is_empty(),
+            "{}",
+            report.mismatches.join("\n")
+        );
+        assert_eq!(
+            report.passed,
+            expectations_in(&text),
+            "{name}: every expectation counted"
+        );
     }
 }
 
@@ -52,8 +64,15 @@ fn every_scenario_passes_through_the_binary() {
         .output()
         .expect("binary runs");
     let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success(), "{stdout}{}", String::from_utf8_lossy(&out.stderr));
-    assert_eq!(stdout.lines().last(), Some(format!("{total} passed, 0 failed").as_str()));
+    assert!(
+        out.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        stdout.lines().last(),
+        Some(format!("{total} passed, 0 failed").as_str())
+    );
 }
 
 #[test]
@@ -82,8 +101,14 @@ fn a_failed_expectation_is_reported_and_exits_1() {
     assert_eq!(out.status.code(), Some(1), "{stdout}");
     let lines: Vec<&str> = stdout.lines().collect();
     assert_eq!(lines.len(), 2, "{stdout}");
-    assert!(lines[0].contains("wrong.json: step 1: expected"), "{stdout}");
-    assert!(lines[0].contains("unknown_lead"), "the line shows what it got: {stdout}");
+    assert!(
+        lines[0].contains("wrong.json: step 1: expected"),
+        "{stdout}"
+    );
+    assert!(
+        lines[0].contains("unknown_lead"),
+        "the line shows what it got: {stdout}"
+    );
     assert_eq!(lines[1], "1 passed, 1 failed");
     let _ = std::fs::remove_dir_all(&dir);
 }
@@ -98,15 +123,24 @@ fn the_shipped_example_prints_one_line_per_step_and_shows_every_code() {
         .arg(root.join("examples/requests.jsonl"))
         .output()
         .expect("binary runs");
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let stdout = String::from_utf8_lossy(&out.stdout);
     let lines: Vec<serde_json::Value> = stdout
         .lines()
         .map(|l| serde_json::from_str(l).expect("each line is JSON"))
         .collect();
-    assert_eq!(lines.len(), steps.lines().filter(|l| !l.trim().is_empty()).count());
-    let codes: std::collections::BTreeSet<&str> =
-        lines.iter().filter_map(|l| l["error"]["code"].as_str()).collect();
+    assert_eq!(
+        lines.len(),
+        steps.lines().filter(|l| !l.trim().is_empty()).count()
+    );
+    let codes: std::collections::BTreeSet<&str> = lines
+        .iter()
+        .filter_map(|l| l["error"]["code"].as_str())
+        .collect();
     for code in [
         "invalid_request",
         "unknown_lead",
@@ -122,10 +156,14 @@ fn the_shipped_example_prints_one_line_per_step_and_shows_every_code() {
     ] {
         assert!(codes.contains(code), "the example shows `{code}`");
     }
-    let origins: std::collections::BTreeSet<&str> =
-        lines.iter().filter_map(|l| l["call"]["lead_origin"].as_str()).collect();
+    let origins: std::collections::BTreeSet<&str> = lines
+        .iter()
+        .filter_map(|l| l["call"]["lead_origin"].as_str())
+        .collect();
     assert_eq!(origins.len(), 2, "existing and one-off calls both shown");
-    assert!(lines.iter().any(|l| l["call"]["route"].as_array().is_some_and(|r| !r.is_empty())));
+    assert!(lines
+        .iter()
+        .any(|l| l["call"]["route"].as_array().is_some_and(|r| !r.is_empty())));
 }
 
 #[test]
@@ -150,6 +188,9 @@ fn run_reads_steps_from_stdin() {
     let stdout = String::from_utf8_lossy(&out.stdout);
     let lines: Vec<&str> = stdout.lines().collect();
     assert_eq!(lines.len(), 2, "{stdout}");
-    assert!(lines[0].starts_with(r#"{"ok":true,"call":{"id":"call-1""#), "{stdout}");
+    assert!(
+        lines[0].starts_with(r#"{"ok":true,"call":{"id":"call-1""#),
+        "{stdout}"
+    );
     assert!(lines[1].contains(r#""code":"unknown_label""#), "{stdout}");
 }

@@ -152,7 +152,10 @@ impl LocalAdmission {
         if let Some(outcome) = read(state) {
             return outcome;
         }
-        let mut guard = state.limiter.write().unwrap_or_else(PoisonError::into_inner);
+        let mut guard = state
+            .limiter
+            .write()
+            .unwrap_or_else(PoisonError::into_inner);
         if guard.0 != cps_limit {
             *guard = (cps_limit, limiter(cps_limit));
         }
@@ -217,7 +220,9 @@ impl Admission for LocalAdmission {
             return Err(Rejection::CpsExceeded {
                 company_id: company.id.clone(),
                 cps_limit: company.cps_limit.get(),
-                retry_at: DateTime::from_timestamp_nanos(i64::try_from(earliest).unwrap_or(i64::MAX)),
+                retry_at: DateTime::from_timestamp_nanos(
+                    i64::try_from(earliest).unwrap_or(i64::MAX),
+                ),
             });
         }
 
@@ -252,7 +257,11 @@ impl Admission for LocalAdmission {
         if !claim.one_off {
             return;
         }
-        if let Some(state) = self.companies.get(claim.company_id.as_str()).map(|s| Arc::clone(&s)) {
+        if let Some(state) = self
+            .companies
+            .get(claim.company_id.as_str())
+            .map(|s| Arc::clone(&s))
+        {
             state.in_flight.remove_if(
                 &(Box::from(claim.schedule_id.as_str()), claim.number.digits()),
                 |_, holder| *holder == claim.id,
@@ -261,7 +270,11 @@ impl Admission for LocalAdmission {
     }
 
     fn release(&self, claim: &Claim) {
-        let Some(state) = self.companies.get(claim.company_id.as_str()).map(|s| Arc::clone(&s)) else {
+        let Some(state) = self
+            .companies
+            .get(claim.company_id.as_str())
+            .map(|s| Arc::clone(&s))
+        else {
             return;
         };
         if claim.one_off {

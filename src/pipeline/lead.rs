@@ -44,7 +44,13 @@ mod tests {
     fn reuses_only_live_leads_of_the_dialing_schedule() {
         let r = NumberReader::new();
         let mut leads = InMemoryLeadStore::new();
-        leads.insert(Lead::live("ann", "acme", "solar", "+17195551234"), Region::US, &r).unwrap();
+        leads
+            .insert(
+                Lead::live("ann", "acme", "solar", "+17195551234"),
+                Region::US,
+                &r,
+            )
+            .unwrap();
         let mut done = Lead::live("cat", "acme", "solar", "+17195550142");
         done.status = LeadStatus::from("completed");
         leads.insert(done, Region::US, &r).unwrap();
@@ -54,11 +60,17 @@ mod tests {
             Choice::Existing(l) => Some(l.id.clone()),
             Choice::OneOff => None,
         };
-        assert_eq!(id(choose(None, "acme", "solar", ann, &leads)), Some("ann".into()));
+        assert_eq!(
+            id(choose(None, "acme", "solar", ann, &leads)),
+            Some("ann".into())
+        );
         assert_eq!(id(choose(None, "acme", "auto", ann, &leads)), None);
         assert_eq!(id(choose(None, "globex", "solar", ann, &leads)), None);
         assert_eq!(id(choose(None, "acme", "solar", cat, &leads)), None);
         let named = leads.lead("acme", "cat");
-        assert_eq!(id(choose(named, "acme", "solar", cat, &leads)), Some("cat".into()));
+        assert_eq!(
+            id(choose(named, "acme", "solar", cat, &leads)),
+            Some("cat".into())
+        );
     }
 }

@@ -27,12 +27,18 @@ mod tests {
     #[test]
     fn reads_or_refuses_with_a_reason() {
         let r = NumberReader::new();
-        assert_eq!(read("(719) 555-1234", Region::US, &r).map(|n| n.to_string()), Ok("+17195551234".into()));
+        assert_eq!(
+            read("(719) 555-1234", Region::US, &r).map(|n| n.to_string()),
+            Ok("+17195551234".into())
+        );
         let err = read("12345", Region::US, &r).unwrap_err();
         assert_eq!(err.code(), "invalid_number");
         assert!(err.to_string().contains("`12345`"), "{err}");
         let long = "9".repeat(300);
         let err = read(&long, Region::US, &r).unwrap_err();
-        assert!(err.to_string().len() < 200, "message repeats at most 64 characters");
+        assert!(
+            err.to_string().len() < 200,
+            "message repeats at most 64 characters"
+        );
     }
 }

@@ -32,7 +32,10 @@ pub(crate) fn resolve<'s>(
             let schedule = schedules
                 .schedule(company_id, &lead.schedule_id)
                 .ok_or_else(|| Rejection::ScheduleNotFound {
-                    what: format!("id `{}` (the schedule of lead `{lead_id}`)", lead.schedule_id),
+                    what: format!(
+                        "id `{}` (the schedule of lead `{lead_id}`)",
+                        lead.schedule_id
+                    ),
                 })?;
             Ok(Resolved {
                 schedule,
@@ -66,13 +69,35 @@ mod tests {
 
     fn stores() -> (InMemoryLeadStore, InMemoryScheduleStore) {
         let mut schedules = InMemoryScheduleStore::new();
-        schedules.insert(Schedule::dialer("s-a", "acme", "tok-a")).unwrap();
-        schedules.insert(Schedule::dialer("s-g", "globex", "tok-g")).unwrap();
+        schedules
+            .insert(Schedule::dialer("s-a", "acme", "tok-a"))
+            .unwrap();
+        schedules
+            .insert(Schedule::dialer("s-g", "globex", "tok-g"))
+            .unwrap();
         let mut leads = InMemoryLeadStore::new();
         let r = NumberReader::new();
-        leads.insert(Lead::live("l-a", "acme", "s-a", "+17195551234"), Region::US, &r).unwrap();
-        leads.insert(Lead::live("l-g", "globex", "s-g", "+17195551234"), Region::US, &r).unwrap();
-        leads.insert(Lead::live("l-orphan", "acme", "s-gone", "+17195551234"), Region::US, &r).unwrap();
+        leads
+            .insert(
+                Lead::live("l-a", "acme", "s-a", "+17195551234"),
+                Region::US,
+                &r,
+            )
+            .unwrap();
+        leads
+            .insert(
+                Lead::live("l-g", "globex", "s-g", "+17195551234"),
+                Region::US,
+                &r,
+            )
+            .unwrap();
+        leads
+            .insert(
+                Lead::live("l-orphan", "acme", "s-gone", "+17195551234"),
+                Region::US,
+                &r,
+            )
+            .unwrap();
         (leads, schedules)
     }
 
@@ -86,16 +111,35 @@ mod tests {
     #[test]
     fn finds_own_records() {
         assert_eq!(code(Target::Lead("l-a")), Ok("s-a".into()));
-        assert_eq!(code(Target::Schedule { by: ScheduleRef::Id("s-a"), to: "" }), Ok("s-a".into()));
-        assert_eq!(code(Target::Schedule { by: ScheduleRef::Token("tok-a"), to: "" }), Ok("s-a".into()));
+        assert_eq!(
+            code(Target::Schedule {
+                by: ScheduleRef::Id("s-a"),
+                to: ""
+            }),
+            Ok("s-a".into())
+        );
+        assert_eq!(
+            code(Target::Schedule {
+                by: ScheduleRef::Token("tok-a"),
+                to: ""
+            }),
+            Ok("s-a".into())
+        );
     }
 
     #[test]
     fn another_company_is_as_missing() {
         assert_eq!(code(Target::Lead("l-g")), code(Target::Lead("nope")));
         assert_eq!(code(Target::Lead("l-g")), Err("unknown_lead"));
-        for by in [ScheduleRef::Id("s-g"), ScheduleRef::Token("tok-g"), ScheduleRef::Id("nope")] {
-            assert_eq!(code(Target::Schedule { by, to: "" }), Err("schedule_not_found"));
+        for by in [
+            ScheduleRef::Id("s-g"),
+            ScheduleRef::Token("tok-g"),
+            ScheduleRef::Id("nope"),
+        ] {
+            assert_eq!(
+                code(Target::Schedule { by, to: "" }),
+                Err("schedule_not_found")
+            );
         }
     }
 

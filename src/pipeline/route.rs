@@ -44,7 +44,9 @@ pub(crate) fn route<'s>(
     };
     loop {
         let Some(current) = route.visited.last() else {
-            return Err(Rejection::RoutingLoop { route: String::new() });
+            return Err(Rejection::RoutingLoop {
+                route: String::new(),
+            });
         };
         let ScheduleKind::Router(distributions) = &current.kind else {
             return Ok(route);
@@ -61,7 +63,11 @@ pub(crate) fn route<'s>(
                 .collect();
             return Err(Rejection::NoMatchingDistribution {
                 schedule_id: current.id.clone(),
-                tried: if tried.is_empty() { "none".into() } else { tried.join(", ") },
+                tried: if tried.is_empty() {
+                    "none".into()
+                } else {
+                    tried.join(", ")
+                },
             });
         };
         let target = schedules
@@ -84,12 +90,20 @@ pub(crate) fn route<'s>(
         let seen = route.visited.iter().any(|s| s.id == target.id);
         route.visited.push(target);
         if seen || route.hops.len() > MAX_HOPS {
-            let path: Vec<String> = route.visited.iter().map(|s| format!("`{}`", s.id)).collect();
+            let path: Vec<String> = route
+                .visited
+                .iter()
+                .map(|s| format!("`{}`", s.id))
+                .collect();
             return Err(Rejection::RoutingLoop {
                 route: format!(
                     "{}{}",
                     path.join(" -> "),
-                    if seen { " visits a schedule twice" } else { " takes more than 8 hops" }
+                    if seen {
+                        " visits a schedule twice"
+                    } else {
+                        " takes more than 8 hops"
+                    }
                 ),
             });
         }
@@ -111,7 +125,11 @@ mod tests {
         s
     }
 
-    fn go(store: &InMemoryScheduleStore, from: &str, data: &Data) -> Result<(String, Vec<String>), &'static str> {
+    fn go(
+        store: &InMemoryScheduleStore,
+        from: &str,
+        data: &Data,
+    ) -> Result<(String, Vec<String>), &'static str> {
         let start = store.schedule("acme", from).unwrap();
         route(start, data, "acme", store)
             .map(|r| {
@@ -131,12 +149,22 @@ mod tests {
     fn first_active_matching_distribution_wins() {
         let mut off = Distribution::catch_all("d-off", "a");
         off.active = false;
-        let fb = Distribution { when: vec![Condition::eq("src", "42")], ..Distribution::catch_all("d-fb", "a") };
+        let fb = Distribution {
+            when: vec![Condition::eq("src", "42")],
+            ..Distribution::catch_all("d-fb", "a")
+        };
         let any = Distribution::catch_all("d-any", "b");
-        let s = store(vec![router("r", vec![off, fb, any]), Schedule::dialer("a", "acme", ""), Schedule::dialer("b", "acme", "")]);
+        let s = store(vec![
+            router("r", vec![off, fb, any]),
+            Schedule::dialer("a", "acme", ""),
+            Schedule::dialer("b", "acme", ""),
+        ]);
         let data = Data::from([("src".into(), Scalar::from(42))]);
         assert_eq!(go(&s, "r", &data), Ok(("a".into(), vec!["d-fb".into()])));
-        assert_eq!(go(&s, "r", &Data::new()), Ok(("b".into(), vec!["d-any".into()])));
+        assert_eq!(
+            go(&s, "r", &Data::new()),
+            Ok(("b".into(), vec!["d-any".into()]))
+        );
         assert_eq!(go(&s, "a", &Data::new()), Ok(("a".into(), vec![])));
     }
 
@@ -145,7 +173,13 @@ mod tests {
         let mut paused = Schedule::dialer("paused", "acme", "");
         paused.active = false;
         let s = store(vec![
-            router("none", vec![Distribution { when: vec![Condition::eq("k", "v")], ..Distribution::catch_all("d", "a") }]),
+            router(
+                "none",
+                vec![Distribution {
+                    when: vec![Condition::eq("k", "v")],
+                    ..Distribution::catch_all("d", "a")
+                }],
+            ),
             router("to-missing", vec![Distribution::catch_all("d", "gone")]),
             router("to-paused", vec![Distribution::catch_all("d", "paused")]),
             router("loop-a", vec![Distribution::catch_all("d", "loop-b")]),
@@ -154,8 +188,14 @@ mod tests {
             Schedule::dialer("a", "acme", ""),
             paused,
         ]);
-        assert_eq!(go(&s, "none", &Data::new()), Err("no_matching_distribution"));
-        assert_eq!(go(&s, "to-missing", &Data::new()), Err("schedule_not_found"));
+        assert_eq!(
+            go(&s, "none", &Data::new()),
+            Err("no_matching_distribution")
+        );
+        assert_eq!(
+            go(&s, "to-missing", &Data::new()),
+            Err("schedule_not_found")
+        );
         assert_eq!(go(&s, "to-paused", &Data::new()), Err("schedule_inactive"));
         assert_eq!(go(&s, "loop-a", &Data::new()), Err("routing_loop"));
         assert_eq!(go(&s, "self", &Data::new()), Err("routing_loop"));
@@ -165,7 +205,15 @@ mod tests {
     fn eight_hops_pass_and_nine_loop() {
         let chain = |n: usize| {
             let mut v: Vec<Schedule> = (0..n)
-                .map(|i| router(&format!("r{i}"), vec![Distribution::catch_all(&format!("d{i}"), &format!("r{}", i + 1))]))
+                .map(|i| {
+                    router(
+                        &format!("r{i}"),
+                        vec![Distribution::catch_all(
+                            &format!("d{i}"),
+                            &format!("r{}", i + 1),
+                        )],
+                    )
+                })
                 .collect();
             v.push(Schedule::dialer(&format!("r{n}"), "acme", ""));
             store(v)

@@ -108,7 +108,12 @@ fn check_data(data: &Data) -> Result<(), Rejection> {
 mod tests {
     use super::*;
 
-    fn req(lead: Option<&str>, sched: Option<&str>, token: Option<&str>, to: Option<&str>) -> MakeCallRequest {
+    fn req(
+        lead: Option<&str>,
+        sched: Option<&str>,
+        token: Option<&str>,
+        to: Option<&str>,
+    ) -> MakeCallRequest {
         MakeCallRequest {
             lead_id: lead.map(str::to_owned),
             schedule_id: sched.map(str::to_owned),
@@ -120,14 +125,23 @@ mod tests {
 
     #[test]
     fn each_target_form_is_read() {
-        assert_eq!(check(&req(Some("l"), None, None, None)), Ok(Target::Lead("l")));
+        assert_eq!(
+            check(&req(Some("l"), None, None, None)),
+            Ok(Target::Lead("l"))
+        );
         assert_eq!(
             check(&req(None, Some("s"), None, Some("1"))),
-            Ok(Target::Schedule { by: ScheduleRef::Id("s"), to: "1" })
+            Ok(Target::Schedule {
+                by: ScheduleRef::Id("s"),
+                to: "1"
+            })
         );
         assert_eq!(
             check(&req(None, None, Some("t"), Some("1"))),
-            Ok(Target::Schedule { by: ScheduleRef::Token("t"), to: "1" })
+            Ok(Target::Schedule {
+                by: ScheduleRef::Token("t"),
+                to: "1"
+            })
         );
     }
 
@@ -146,7 +160,11 @@ mod tests {
             req(Some(&long), None, None, None),
             req(None, Some(&long), None, Some("1")),
         ] {
-            assert_eq!(check(&r).map_err(|e| e.code()), Err("invalid_request"), "{r:?}");
+            assert_eq!(
+                check(&r).map_err(|e| e.code()),
+                Err("invalid_request"),
+                "{r:?}"
+            );
         }
         let at_limit = "x".repeat(MAX_ID_BYTES);
         assert!(check(&req(Some(&at_limit), None, None, None)).is_ok());
@@ -154,13 +172,29 @@ mod tests {
 
     #[test]
     fn data_limits_are_enforced_at_their_edges() {
-        let ok = |data: Data| check(&MakeCallRequest { data, ..req(Some("l"), None, None, None) }).is_ok();
-        let keys = |n: usize| (0..n).map(|i| (format!("k{i}"), Scalar::from(1))).collect::<Data>();
+        let ok = |data: Data| {
+            check(&MakeCallRequest {
+                data,
+                ..req(Some("l"), None, None, None)
+            })
+            .is_ok()
+        };
+        let keys = |n: usize| {
+            (0..n)
+                .map(|i| (format!("k{i}"), Scalar::from(1)))
+                .collect::<Data>()
+        };
         assert!(ok(keys(MAX_DATA_KEYS)));
         assert!(!ok(keys(MAX_DATA_KEYS + 1)));
         assert!(ok(Data::from([("k".repeat(64), Scalar::Null)])));
         assert!(!ok(Data::from([("k".repeat(65), Scalar::Null)])));
-        assert!(ok(Data::from([("k".into(), Scalar::from("v".repeat(1024)))])));
-        assert!(!ok(Data::from([("k".into(), Scalar::from("v".repeat(1025)))])));
+        assert!(ok(Data::from([(
+            "k".into(),
+            Scalar::from("v".repeat(1024))
+        )])));
+        assert!(!ok(Data::from([(
+            "k".into(),
+            Scalar::from("v".repeat(1025))
+        )])));
     }
 }

@@ -55,12 +55,18 @@ mod tests {
             expires_at: Some(now),
             ..Suppression::everywhere(SuppressionMatch::prefix("+1719").unwrap())
         });
-        assert!(check(n, "acme", &["solar"], now, &list).is_ok(), "expired at now, other schedule");
+        assert!(
+            check(n, "acme", &["solar"], now, &list).is_ok(),
+            "expired at now, other schedule"
+        );
         let err = check(n, "acme", &["router", "auto"], now, &list).unwrap_err();
         assert_eq!(err.code(), "suppressed_contact");
         assert!(err.to_string().contains("on schedule `auto`"), "{err}");
         assert!(check(n, "globex", &["auto"], now, &list).is_ok());
         let before = now - chrono::Duration::nanoseconds(1);
-        assert!(check(n, "globex", &["x"], before, &list).is_err(), "prefix before expiry");
+        assert!(
+            check(n, "globex", &["x"], before, &list).is_err(),
+            "prefix before expiry"
+        );
     }
 }
