@@ -55,7 +55,8 @@ pub(crate) fn plan(
     };
     let number = number::read(text, company.default_region, reader)?;
     let choice = lead::choose(resolved.lead, &company.id, &dialing.id, number, leads);
-    suppression::check(number, &company.id, &route.schedule_ids(), now, suppressions)?;
+    let on_route = route.schedule_ids();
+    suppression::check(number, &company.id, &on_route, now, suppressions)?;
 
     let (lead_id, lead_origin) = match choice {
         lead::Choice::Existing(lead) => (Some(lead.id.clone()), LeadOrigin::Existing),
