@@ -268,7 +268,7 @@ pub enum ConditionOp {
     NotIn(Vec<String>),
     /// The key is present and not null.
     Exists,
-    /// The value is a string that starts with this.
+    /// The value's text starts with this.
     Prefix(String),
 }
 
@@ -306,8 +306,7 @@ impl Condition {
     /// Whether the condition holds on `data`. A missing or null key fails
     /// every test but `ne` and `not_in`.
     pub fn holds(&self, data: &Data) -> bool {
-        let value = data.get(&self.field);
-        let text = value.and_then(Scalar::text);
+        let text = data.get(&self.field).and_then(Scalar::text);
         match (&self.op, text) {
             (ConditionOp::Ne(_) | ConditionOp::NotIn(_), None) => true,
             (_, None) => false,
@@ -316,10 +315,7 @@ impl Condition {
             (ConditionOp::In(vs), Some(t)) => vs.iter().any(|v| **v == *t),
             (ConditionOp::NotIn(vs), Some(t)) => !vs.iter().any(|v| **v == *t),
             (ConditionOp::Exists, Some(_)) => true,
-            // Only strings have a prefix: a number's digits are not a string.
-            (ConditionOp::Prefix(p), Some(_)) => {
-                matches!(value, Some(Scalar::String(s)) if s.starts_with(p.as_str()))
-            }
+            (ConditionOp::Prefix(p), Some(t)) => t.starts_with(p.as_str()),
         }
     }
 }
@@ -504,5 +500,77 @@ impl Suppression {
                 .as_deref()
                 .is_none_or(|s| schedule_ids.contains(&s))
             && self.expires_at.is_none_or(|t| now < t)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn data() -> Data {
+        Data::from([
+            ("s".to_owned(), Scalar::from("abc")),
+            ("n".to_owned(), Scalar::from(80202)),
+            ("b".to_owned(), Scalar::from(true)),
+            ("z".to_owned(), Scalar::Null),
+        ])
+    }
+
+    fn holds(field: &str, op: ConditionOp) -> bool {
+        Condition {
+            field: field.to_owned(),
+            op,
+        }
+        .holds(&data())
+    }
+
+    #[test]
+    fn every_op_compares_text() {
+        assert!(holds("n", ConditionOp::Eq("80202".into())));
+        assert!(holds("b", ConditionOp::Eq("true".into())));
+        assert!(holds("n", ConditionOp::Prefix("80".into())));
+        assert!(holds("s", ConditionOp::Prefix("ab".into())));
+        assert!(!holds("s", ConditionOp::Prefix("b".into())));
+        assert!(holds("s", ConditionOp::In(vec!["x".into(), "abc".into()])));
+        assert!(!holds("s", ConditionOp::NotIn(vec!["abc".into()])));
+        assert!(holds("s", ConditionOp::Ne("abd".into())));
+        assert!(holds("s", ConditionOp::Exists));
+    }
+
+    #[test]
+    fn missing_and_null_fail_all_but_ne_and_not_in() {
+        for field in ["missing", "z"] {
+            assert!(!holds(field, ConditionOp::Eq("".into())));
+            assert!(!holds(field, ConditionOp::In(vec!["".into()])));
+            assert!(!holds(field, ConditionOp::Exists));
+            assert!(!holds(field, ConditionOp::Prefix("".into())));
+            assert!(holds(field, ConditionOp::Ne("x".into())));
+            assert!(holds(field, ConditionOp::NotIn(vec!["x".into()])));
+        }
+    }
+
+    #[test]
+    fn suppression_scope_and_expiry() {
+        let now = DateTime::<Utc>::from_timestamp(1_000, 0).unwrap_or_default();
+        let entry = Suppression {
+            company_id: Some("acme".into()),
+            schedule_id: Some("s1".into()),
+            expires_at: Some(now),
+            ..Suppression::everywhere(SuppressionMatch::Prefix { digits: 1, len: 1 })
+        };
+        let before = now - chrono::Duration::nanoseconds(1);
+        assert!(entry.applies("acme", &["s0", "s1"], before));
+        assert!(!entry.applies("acme", &["s1"], now), "stops matching at the instant");
+        assert!(!entry.applies("globex", &["s1"], before));
+        assert!(!entry.applies("acme", &["s0"], before));
+        assert_eq!(entry.matcher.to_string(), "prefix +1");
+    }
+
+    #[test]
+    fn prefixes_parse_strictly() {
+        assert!(SuppressionMatch::prefix("+1303").is_some());
+        for bad in ["1303", "+", "+13a", "+1234567890123456", ""] {
+            assert!(SuppressionMatch::prefix(bad).is_none(), "{bad}");
+        }
     }
 }

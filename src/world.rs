@@ -205,8 +205,12 @@ impl World {
         }
 
         let mut schedules = InMemoryScheduleStore::new();
+        let mut schedule_ids = HashSet::new();
         for (i, s) in file.schedules.into_iter().enumerate() {
             let place = format!("schedules[{i}] (`{}`)", s.id);
+            if !schedule_ids.insert(s.id.clone()) {
+                return Err(err(place, "duplicate schedule id"));
+            }
             if !companies.contains_key(&s.company_id) {
                 return Err(err(
                     place,
