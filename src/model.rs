@@ -560,7 +560,10 @@ mod tests {
         };
         let before = now - chrono::Duration::nanoseconds(1);
         assert!(entry.applies("acme", &["s0", "s1"], before));
-        assert!(!entry.applies("acme", &["s1"], now), "stops matching at the instant");
+        assert!(
+            !entry.applies("acme", &["s1"], now),
+            "stops matching at the instant"
+        );
         assert!(!entry.applies("globex", &["s1"], before));
         assert!(!entry.applies("acme", &["s0"], before));
         assert_eq!(entry.matcher.to_string(), "prefix +1");

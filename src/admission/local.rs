@@ -20,9 +20,9 @@ use crate::clock::to_nanos;
 use crate::rejection::Rejection;
 
 /// A company's redial map is swept of expired entries after this many
-/// admissions at least (or as many as it holds, if more), which keeps the
-/// sweep's cost amortised O(1) per admission and the map within about twice
-/// the dials of one window.
+/// admissions at least (or as many as it held after the last sweep, if more),
+/// which keeps the sweep's cost amortised O(1) per admission and the map
+/// within about twice the dials of one window.
 pub const SWEEP_MIN_ENTRIES: u64 = 1024;
 
 thread_local! {
@@ -57,6 +57,8 @@ struct CompanyState {
     /// (dialing schedule, E.164 digits) -> the claim creating its one-off lead.
     in_flight: DashMap<(Box<str>, u64), u64>,
     admissions_since_sweep: AtomicU64,
+    /// How many admissions the next sweep waits for.
+    sweep_due: AtomicU64,
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -79,6 +81,7 @@ impl CompanyState {
             redial: DashMap::new(),
             in_flight: DashMap::new(),
             admissions_since_sweep: AtomicU64::new(0),
+            sweep_due: AtomicU64::new(SWEEP_MIN_ENTRIES),
         }
     }
 }
@@ -163,16 +166,22 @@ impl LocalAdmission {
         guard.1.check().map_err(|n| n.earliest_possible().as_u64())
     }
 
+    /// Counts an admission and, once as many admissions as the map held
+    /// after the last sweep (at least [`SWEEP_MIN_ENTRIES`]) have gone by,
+    /// drops the expired entries.
     fn sweep(state: &CompanyState, window_nanos: i64, now_nanos: i64) {
-        let held = u64::try_from(state.redial.len()).unwrap_or(u64::MAX);
-        let due = SWEEP_MIN_ENTRIES.max(held);
-        if state.admissions_since_sweep.fetch_add(1, Ordering::Relaxed) + 1 < due {
+        let since = state.admissions_since_sweep.fetch_add(1, Ordering::Relaxed) + 1;
+        if since < state.sweep_due.load(Ordering::Relaxed) {
             return;
         }
         state.admissions_since_sweep.store(0, Ordering::Relaxed);
         state
             .redial
             .retain(|_, dial| dial.at_nanos.saturating_add(window_nanos) > now_nanos);
+        let held = u64::try_from(state.redial.len()).unwrap_or(u64::MAX);
+        state
+            .sweep_due
+            .store(SWEEP_MIN_ENTRIES.max(held), Ordering::Relaxed);
     }
 }
 
@@ -286,5 +295,103 @@ impl Admission for LocalAdmission {
         state
             .redial
             .remove_if(&claim.number.digits(), |_, dial| dial.claim == claim.id);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::Company;
+    use crate::phone::E164;
+    use crate::timefmt;
+
+    fn ask<'a>(company: &'a Company, n: u64, one_off: bool, at: &str) -> AdmissionRequest<'a> {
+        AdmissionRequest {
+            company,
+            schedule_id: "s",
+            number: E164::from_digits(n).unwrap(),
+            one_off,
+            now: timefmt::parse(at).unwrap(),
+        }
+    }
+
+    #[test]
+    fn expired_redial_entries_are_swept() {
+        let admission = LocalAdmission::new();
+        let mut company = Company::new("acme", 1_000_000).unwrap();
+        company.redial_window_s = 1;
+        let base = timefmt::parse("2026-11-26T15:00:00Z").unwrap();
+        let total = 10 * SWEEP_MIN_ENTRIES;
+        for i in 0..total {
+            // 10 ms apart: a 1 s window holds 100 live dials.
+            let now = base + chrono::Duration::milliseconds(i64::try_from(i).unwrap() * 10);
+            let claim = admission
+                .admit(&AdmissionRequest {
+                    now,
+                    ..ask(&company, 17_195_550_000 + i, false, "2026-11-26T15:00:00Z")
+                })
+                .unwrap();
+            admission.commit(&claim);
+        }
+        let held = admission.redial_entries();
+        assert!(
+            held <= 2 * SWEEP_MIN_ENTRIES as usize,
+            "{held} entries held after {total} dials"
+        );
+    }
+
+    #[test]
+    fn release_drops_only_its_own_claim() {
+        let admission = LocalAdmission::new();
+        let company = Company::new("acme", 100).unwrap();
+        let old = admission
+            .admit(&ask(&company, 17195551234, false, "2026-11-26T15:00:00Z"))
+            .unwrap();
+        admission.commit(&old);
+        let new = admission
+            .admit(&ask(&company, 17195551234, false, "2026-11-26T15:00:30Z"))
+            .unwrap();
+        admission.commit(&new);
+        admission.release(&old); // late, stale: must not free the newer dial
+        let err = admission
+            .admit(&ask(&company, 17195551234, false, "2026-11-26T15:00:31Z"))
+            .unwrap_err();
+        assert_eq!(err.code(), "recently_dialed");
+    }
+
+    #[test]
+    fn a_new_cps_limit_restarts_the_limiter_and_keeps_claims() {
+        let admission = LocalAdmission::new();
+        let mut company = Company::new("acme", 1).unwrap();
+        let held = admission
+            .admit(&ask(&company, 17195550001, true, "2026-11-26T15:00:00Z"))
+            .unwrap();
+        let err = admission
+            .admit(&ask(&company, 17195550002, false, "2026-11-26T15:00:00Z"))
+            .unwrap_err();
+        assert_eq!(err.code(), "cps_exceeded");
+        company.cps_limit = NonZeroU32::new(2).unwrap();
+        assert!(admission
+            .admit(&ask(&company, 17195550002, false, "2026-11-26T15:00:00Z"))
+            .is_ok());
+        let dup = admission
+            .admit(&ask(&company, 17195550001, true, "2026-11-26T15:00:00Z"))
+            .unwrap_err();
+        assert_eq!(dup.code(), "duplicate_concurrent_lead");
+        admission.release(&held);
+        assert_eq!(admission.in_flight(), 0);
+    }
+
+    #[test]
+    fn companies_do_not_share_limits_or_windows() {
+        let admission = LocalAdmission::new();
+        let acme = Company::new("acme", 1).unwrap();
+        let globex = Company::new("globex", 1).unwrap();
+        assert!(admission
+            .admit(&ask(&acme, 17195551234, false, "2026-11-26T15:00:00Z"))
+            .is_ok());
+        assert!(admission
+            .admit(&ask(&globex, 17195551234, false, "2026-11-26T15:00:00Z"))
+            .is_ok());
     }
 }
