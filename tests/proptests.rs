@@ -294,17 +294,8 @@ fn run(
                 target,
                 number,
                 go,
-            } if mine(c) => {
-                let (p, co) = company(*c);
-                let outcome = rig
-                    .engine
-                    .make_call(&co, &request(p, *target, *number, *go));
-                out.push((i, line(&outcome)));
-                if let Ok(a) = outcome {
-                    a.commit();
-                }
             }
-            Op::Begin {
+            | Op::Begin {
                 company: c,
                 target,
                 number,
@@ -315,8 +306,12 @@ fn run(
                     .engine
                     .make_call(&co, &request(p, *target, *number, *go));
                 out.push((i, line(&outcome)));
-                if let Ok(a) = outcome {
-                    open[usize::from(*c)].push(a);
+                match (outcome, op) {
+                    (Ok(a), Op::Begin { .. }) => open[usize::from(*c)].push(a),
+                    (Ok(a), _) => {
+                        a.commit();
+                    }
+                    (Err(_), _) => {}
                 }
             }
             Op::Commit { company: c, k } | Op::Release { company: c, k } if mine(c) => {
