@@ -56,7 +56,7 @@ pub(crate) fn plan(
     let number = number::read(text, company.default_region, reader)?;
     let choice = lead::choose(resolved.lead, &company.id, &dialing.id, number, leads);
     let on_route = route.schedule_ids();
-    suppression::check(number, &company.id, &on_route, now, suppressions)?;
+    suppression::check(number, &company.id, on_route.as_slice(), now, suppressions)?;
 
     let (lead_id, lead_origin) = match choice {
         lead::Choice::Existing(lead) => (Some(lead.id.clone()), LeadOrigin::Existing),

@@ -25,9 +25,32 @@ impl Route<'_> {
         self.visited.last().map(|s| &**s)
     }
 
-    /// The ids of every schedule on the route.
-    pub fn schedule_ids(&self) -> Vec<&str> {
-        self.visited.iter().map(|s| s.id.as_str()).collect()
+    /// The ids of every schedule on the route, on the stack: a route that
+    /// passed holds at most `MAX_HOPS + 1` schedules.
+    pub fn schedule_ids(&self) -> RouteIds<'_> {
+        let mut ids = RouteIds {
+            ids: [""; MAX_HOPS + 1],
+            len: 0,
+        };
+        for (slot, schedule) in ids.ids.iter_mut().zip(&self.visited) {
+            *slot = &schedule.id;
+            ids.len += 1;
+        }
+        ids
+    }
+}
+
+/// The schedule ids of a route, without allocating.
+#[derive(Debug)]
+pub(crate) struct RouteIds<'a> {
+    ids: [&'a str; MAX_HOPS + 1],
+    len: usize,
+}
+
+impl<'a> RouteIds<'a> {
+    /// The ids, the resolved schedule first.
+    pub fn as_slice(&self) -> &[&'a str] {
+        self.ids.get(..self.len).unwrap_or(&[])
     }
 }
 
