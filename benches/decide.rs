@@ -1,0 +1,530 @@
+//! What one decision costs, over stores of a million leads and a million
+//! suppression entries.
+//!
+//! - `decide/*`: [`Engine::dry_run`], the pure pipeline (steps 1 to 7), one
+//!   benchmark a path: `lead_id`, `reuse` (a live lead's number on its
+//!   schedule), `one_off` (a new number), `router` (a router's condition
+//!   sends it on) and `suppressed` (refused at step 7).
+//! - `make_call/one_off`: [`Engine::make_call`] and commit, a fresh number
+//!   each time, the fake clock moved on outside the timed part.
+//! - `make_call/threads_1`, `make_call/threads_2`: the same from one and two
+//!   threads at once, each on its own company (250,000 leads each) with its
+//!   own numbers and a clock of its own; one iteration is one decision on
+//!   every thread, so the throughput is the total.
+//! - `baseline/read_number`: reading one E.164 text alone, the part of every
+//!   decision that the number reader decides.
+//! - `store/*`: the store lookups a decision makes, each beside its
+//!   `*_before` baseline: the same lookup in the stores as they were before
+//!   the compact ones (`support/before.rs`), holding the same records; and
+//!   `std_hashmap_u64`, one lookup in a `HashMap<u64, _>` of a million keys.
+//!
+//! Every number is a valid US number: one of fifteen area codes, exchange
+//! 200 to 999, any line (checked against [`NumberReader`] at start-up).
+//!
+//! `cargo bench --bench decide -- --warm-up-time 1 --measurement-time 3`
+
+use std::cell::Cell;
+use std::collections::HashMap;
+use std::hint::black_box;
+use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
+use std::sync::Barrier;
+use std::time::{Duration, Instant};
+
+use chrono::{DateTime, Utc};
+use criterion::{BatchSize, Criterion, Throughput};
+#[path = "support/before.rs"]
+mod before;
+
+use dialgate::{
+    Clock, Company, Condition, Distribution, Engine, FakeClock, InMemoryLeadStore,
+    InMemoryScheduleStore, InMemorySuppressionList, Lead, LeadOrigin, LeadStore, MakeCallRequest,
+    NumberReader, Region, Schedule, Suppression, SuppressionList, SuppressionMatch, E164,
+};
+
+const LEADS: u64 = 1_000_000;
+const SUPPRESSED: u64 = 1_000_000;
+/// Requests cycled through by the `decide/*` and `store/*` benchmarks:
+/// enough that their records are spread over the stores, not in L1/L2.
+const POOL: u64 = 1 << 16;
+/// A stride through the first million indexes: odd and not a multiple of 5,
+/// so coprime with 10^6 and every index is visited.
+const STRIDE: u64 = 654_321;
+/// Where the fresh numbers of `make_call/*` start.
+const FRESH: u64 = 3_000_000;
+/// The area codes of the bench's numbers.
+const NPAS: [u64; 15] = [
+    719, 303, 720, 212, 415, 312, 617, 206, 512, 404, 305, 602, 214, 702, 503,
+];
+/// How many numbers [`us_number`] spans.
+const NUMBERS: u64 = 15 * 800 * 10_000;
+/// Leads are numbers `0..LEADS`, suppressed numbers `LEADS..2 * LEADS`,
+/// fresh ones for `decide/*` `2 * LEADS..3 * LEADS`, and `make_call/*` take
+/// theirs from `FRESH` on.
+const SUPPRESSED_FROM: u64 = LEADS;
+const ONE_OFF_FROM: u64 = 2 * LEADS;
+/// Leads of each `make_call/threads_*` company (`t0`, `t1`), so its number
+/// index is as real as acme's; their numbers start at `THREAD_LEADS_FROM`.
+const THREAD_LEADS: u64 = 250_000;
+const THREAD_LEADS_FROM: u64 = 113_000_000;
+
+/// The `i`-th number (modulo 120M) of the bench's space of valid US numbers.
+fn us_number(i: u64) -> u64 {
+    let i = i % NUMBERS;
+    let line = i % 10_000;
+    let exchange = 200 + (i / 10_000) % 800;
+    let npa = NPAS[(i / 8_000_000) as usize];
+    10_000_000_000 + npa * 10_000_000 + exchange * 10_000 + line
+}
+
+fn e164(i: u64) -> E164 {
+    E164::from_digits(us_number(i)).expect("an E.164 number")
+}
+
+fn text(i: u64) -> String {
+    format!("+{}", us_number(i))
+}
+
+fn lead_id(i: u64) -> String {
+    format!("lead-{i:07}")
+}
+
+/// The index of the `k`-th request of a pool over a million records.
+fn spread(k: u64) -> u64 {
+    (k * STRIDE) % LEADS
+}
+
+fn company(id: &str) -> Company {
+    // A limit no benchmark reaches: the GCRA is checked, never refuses.
+    Company::new(id, 1_000_000).expect("a nonzero limit")
+}
+
+/// The stores every benchmark reads.
+struct Stores {
+    leads: InMemoryLeadStore,
+    schedules: InMemoryScheduleStore,
+    suppressions: InMemorySuppressionList,
+}
+
+fn stores() -> Stores {
+    let started = Instant::now();
+    let mut schedules = InMemoryScheduleStore::new();
+    for (id, token) in [("sch-solar", "tok-solar"), ("sch-ca", "tok-ca")] {
+        schedules
+            .insert(Schedule::dialer(id, "acme", token))
+            .expect("a new schedule");
+    }
+    let router = Schedule::router(
+        "sch-router",
+        "acme",
+        "tok-router",
+        vec![
+            Distribution {
+                when: vec![Condition::eq("state", "CA")],
+                ..Distribution::catch_all("d-ca", "sch-ca")
+            },
+            Distribution {
+                when: vec![Condition::is_in("state", &["CO", "UT"])],
+                ..Distribution::catch_all("d-mountain", "sch-solar")
+            },
+            Distribution::catch_all("d-rest", "sch-solar"),
+        ],
+    );
+    schedules.insert(router).expect("a new schedule");
+    for t in 0..2 {
+        schedules
+            .insert(Schedule::dialer(
+                &format!("sch-t{t}"),
+                &format!("t{t}"),
+                &format!("tok-t{t}"),
+            ))
+            .expect("a new schedule");
+    }
+
+    let mut leads = InMemoryLeadStore::new();
+    leads.reserve(LEADS as usize);
+    for (lead, number) in lead_records() {
+        leads.insert_read(lead, Some(number)).expect("a new lead");
+    }
+    for t in 0..2 {
+        for i in 0..THREAD_LEADS {
+            let n = THREAD_LEADS_FROM + t * THREAD_LEADS + i;
+            let lead = Lead::live(
+                &format!("t{t}-lead-{i:07}"),
+                &format!("t{t}"),
+                &format!("sch-t{t}"),
+                &text(n),
+            );
+            leads.insert_read(lead, Some(e164(n))).expect("a new lead");
+        }
+    }
+    let suppressions = InMemorySuppressionList::from_entries(suppression_entries());
+    eprintln!(
+        "stores: {} leads, {} suppression entries, built in {:.1?}",
+        leads.len(),
+        suppressions.len(),
+        started.elapsed()
+    );
+    Stores {
+        leads,
+        schedules,
+        suppressions,
+    }
+}
+
+/// The bench's leads: `lead-0000000` on, all live on acme's `sch-solar`.
+fn lead_records() -> impl Iterator<Item = (Lead, E164)> {
+    (0..LEADS).map(|i| {
+        let lead = Lead::live(&lead_id(i), "acme", "sch-solar", &text(i));
+        (lead, e164(i))
+    })
+}
+
+/// The shape of a real list: mostly company-wide entries, some for every
+/// company, some for one schedule, a few expiring (in 2096), two area blocks.
+fn suppression_entries() -> impl Iterator<Item = Suppression> {
+    let entries = (SUPPRESSED_FROM..SUPPRESSED_FROM + SUPPRESSED).map(|i| {
+        let (company_id, schedule_id, expires_at) = match i % 100 {
+            0..=69 => (Some("acme"), None, None),
+            70..=89 => (None, None, None),
+            90..=98 => (Some("acme"), Some("sch-solar"), None),
+            _ => (
+                Some("acme"),
+                None,
+                DateTime::from_timestamp(4_000_000_000, 0),
+            ),
+        };
+        Suppression {
+            matcher: SuppressionMatch::Number(e164(i)),
+            company_id: company_id.map(str::to_owned),
+            schedule_id: schedule_id.map(str::to_owned),
+            expires_at,
+        }
+    });
+    let blocks = ["+1900", "+1876555"]
+        .map(|p| Suppression::everywhere(SuppressionMatch::prefix(p).expect("a prefix")));
+    entries.chain(blocks)
+}
+
+/// The numbers are valid, or the benchmarks would measure refusals.
+fn check_numbers(reader: &NumberReader) {
+    for k in 0..400 {
+        let i = (k * 300_007) % NUMBERS;
+        let read = reader.read(&text(i), Region::US);
+        assert_eq!(read, Ok(e164(i)), "number {i} ({})", text(i));
+    }
+}
+
+fn start() -> DateTime<Utc> {
+    DateTime::from_timestamp(1_795_791_600, 0).expect("a time")
+}
+
+type BenchEngine<'s> =
+    Engine<&'s InMemoryLeadStore, &'s InMemoryScheduleStore, &'s InMemorySuppressionList>;
+
+fn engine<'s>(stores: &'s Stores, clock: impl Clock + 'static) -> BenchEngine<'s> {
+    Engine::new(
+        &stores.leads,
+        &stores.schedules,
+        &stores.suppressions,
+        clock,
+    )
+}
+
+/// A pool of requests, and the outcome each must have.
+fn pool(make: impl Fn(u64) -> MakeCallRequest) -> Vec<MakeCallRequest> {
+    (0..POOL).map(|k| make(spread(k))).collect()
+}
+
+fn decide(c: &mut Criterion, stores: &Stores) {
+    let engine = engine(stores, FakeClock::new(start()));
+    let acme = company("acme");
+    let paths: [(&str, Vec<MakeCallRequest>, Result<LeadOrigin, &str>); 5] = [
+        (
+            "lead_id",
+            pool(|i| MakeCallRequest::for_lead(&lead_id(i))),
+            Ok(LeadOrigin::Existing),
+        ),
+        (
+            "reuse",
+            pool(|i| MakeCallRequest::for_schedule("sch-solar", &text(i))),
+            Ok(LeadOrigin::Existing),
+        ),
+        (
+            "one_off",
+            pool(|i| MakeCallRequest::for_schedule("sch-solar", &text(ONE_OFF_FROM + i))),
+            Ok(LeadOrigin::OneOff),
+        ),
+        (
+            "router",
+            pool(|i| {
+                MakeCallRequest::for_schedule("sch-router", &text(ONE_OFF_FROM + i))
+                    .with_data("state", "CO")
+            }),
+            Ok(LeadOrigin::OneOff),
+        ),
+        (
+            "suppressed",
+            // Every entry applies to acme on sch-solar at the bench's time.
+            pool(|i| MakeCallRequest::for_schedule("sch-solar", &text(SUPPRESSED_FROM + i))),
+            Err("suppressed_contact"),
+        ),
+    ];
+    let mut group = c.benchmark_group("decide");
+    group.throughput(Throughput::Elements(1));
+    for (name, requests, expected) in &paths {
+        for request in requests {
+            let got = engine
+                .dry_run(&acme, request)
+                .map(|plan| plan.lead_origin)
+                .map_err(|r| r.code());
+            assert_eq!(&got, expected, "decide/{name}: {request:?}");
+        }
+        let mut k = 0usize;
+        group.bench_function(*name, |b| {
+            b.iter(|| {
+                k = (k + 1) % requests.len();
+                black_box(engine.dry_run(&acme, &requests[k]))
+            })
+        });
+    }
+    group.finish();
+
+    let reader = NumberReader::new();
+    let texts: Vec<String> = (0..POOL).map(|k| text(spread(k))).collect();
+    let mut group = c.benchmark_group("baseline");
+    group.throughput(Throughput::Elements(1));
+    let mut k = 0usize;
+    group.bench_function("read_number", |b| {
+        b.iter(|| {
+            k = (k + 1) % texts.len();
+            black_box(reader.read(&texts[k], Region::US))
+        })
+    });
+    group.finish();
+}
+
+fn make_call_one_off(c: &mut Criterion, stores: &Stores) {
+    let clock = FakeClock::new(start());
+    let engine = engine(stores, clock.clone());
+    let acme = company("acme");
+    let next = Cell::new(FRESH);
+    let refused = Cell::new(0u64);
+    let mut group = c.benchmark_group("make_call");
+    group.throughput(Throughput::Elements(1));
+    group.bench_function("one_off", |b| {
+        b.iter_batched(
+            || {
+                clock.advance(chrono::Duration::milliseconds(1));
+                let i = next.get();
+                next.set(i + 1);
+                MakeCallRequest::for_schedule("sch-solar", &text(i))
+            },
+            |request| match engine.make_call(&acme, &request) {
+                Ok(admitted) => Some(admitted.commit()),
+                Err(_) => {
+                    refused.set(refused.get() + 1);
+                    None
+                }
+            },
+            BatchSize::SmallInput,
+        )
+    });
+    group.finish();
+    assert_eq!(
+        refused.get(),
+        0,
+        "make_call/one_off must admit every request"
+    );
+}
+
+thread_local! {
+    /// The decision time of this thread, in nanoseconds since the epoch.
+    static THREAD_NOW: Cell<i64> = const { Cell::new(0) };
+}
+
+/// A clock each thread moves by itself, 1 ms a reading, so the redial window
+/// keeps the admission maps small and threads share no clock cache line.
+/// Each thread runs its own company, whose time is kept in [`Lane::now`]
+/// between runs so it never goes back.
+#[derive(Debug)]
+struct ThreadClock;
+
+impl Clock for ThreadClock {
+    fn now(&self) -> DateTime<Utc> {
+        let t = THREAD_NOW.with(|c| {
+            let t = c.get() + 1_000_000;
+            c.set(t);
+            t
+        });
+        DateTime::from_timestamp_nanos(t)
+    }
+}
+
+/// One thread's company, and where its time and numbers are.
+struct Lane {
+    company: Company,
+    schedule: String,
+    now: AtomicI64,
+    next: AtomicU64,
+}
+
+fn make_call_threads(c: &mut Criterion, stores: &Stores) {
+    let engine = engine(stores, ThreadClock);
+    let start_nanos = start().timestamp_nanos_opt().expect("a time in range");
+    let lanes: Vec<Lane> = (0..2u64)
+        .map(|t| Lane {
+            company: company(&format!("t{t}")),
+            schedule: format!("sch-t{t}"),
+            now: AtomicI64::new(start_nanos),
+            // Each lane has 50M numbers of its own.
+            next: AtomicU64::new(FRESH + 10_000_000 + t * 50_000_000),
+        })
+        .collect();
+    let refused = AtomicU64::new(0);
+    let mut group = c.benchmark_group("make_call");
+    for threads in [1usize, 2] {
+        group.throughput(Throughput::Elements(threads as u64));
+        group.bench_function(format!("threads_{threads}"), |b| {
+            b.iter_custom(|iters| {
+                let work: Vec<(&Lane, Vec<MakeCallRequest>)> = lanes[..threads]
+                    .iter()
+                    .map(|lane| {
+                        let from = lane.next.fetch_add(iters, Ordering::Relaxed);
+                        let requests = (from..from + iters)
+                            .map(|i| MakeCallRequest::for_schedule(&lane.schedule, &text(i)))
+                            .collect();
+                        (lane, requests)
+                    })
+                    .collect();
+                let barrier = Barrier::new(threads + 1);
+                std::thread::scope(|s| {
+                    for (lane, requests) in &work {
+                        let (engine, barrier, refused) = (&engine, &barrier, &refused);
+                        s.spawn(move || {
+                            THREAD_NOW.with(|c| c.set(lane.now.load(Ordering::Relaxed)));
+                            barrier.wait();
+                            for request in requests {
+                                match engine.make_call(&lane.company, request) {
+                                    Ok(admitted) => {
+                                        black_box(admitted.commit());
+                                    }
+                                    Err(_) => {
+                                        refused.fetch_add(1, Ordering::Relaxed);
+                                    }
+                                }
+                            }
+                            lane.now
+                                .store(THREAD_NOW.with(Cell::get), Ordering::Relaxed);
+                        });
+                    }
+                    barrier.wait();
+                    let started = Instant::now();
+                    // The scope joins every thread before it returns.
+                    started
+                })
+                .elapsed()
+            })
+        });
+    }
+    group.finish();
+    assert_eq!(
+        refused.load(Ordering::Relaxed),
+        0,
+        "make_call/threads_* must admit every request"
+    );
+}
+
+fn store_lookups(c: &mut Criterion, stores: &Stores) {
+    let now = start();
+    let misses: Vec<E164> = (0..POOL).map(|k| e164(ONE_OFF_FROM + spread(k))).collect();
+    let hits: Vec<E164> = (0..POOL)
+        .map(|k| e164(SUPPRESSED_FROM + spread(k)))
+        .collect();
+    let ids: Vec<String> = (0..POOL).map(|k| lead_id(spread(k))).collect();
+    let lead_numbers: Vec<E164> = (0..POOL).map(|k| e164(spread(k))).collect();
+    let std_map: HashMap<u64, (u32, u32)> = (0..SUPPRESSED)
+        .map(|i| (us_number(SUPPRESSED_FROM + i), (0, 0)))
+        .collect();
+    let schedules = ["sch-solar"];
+    let mut old_leads = before::Leads::default();
+    for (lead, number) in lead_records() {
+        old_leads.insert_read(lead, Some(number));
+    }
+    let mut old_list = before::Suppressions::default();
+    for entry in suppression_entries() {
+        old_list.insert(entry);
+    }
+
+    for k in 0..POOL as usize {
+        let list = &stores.suppressions;
+        assert!(list.find(hits[k], "acme", &schedules, now).is_some());
+        assert!(old_list.find(hits[k], "acme", &schedules, now).is_some());
+        assert!(list.find(misses[k], "acme", &schedules, now).is_none());
+        assert!(stores.leads.lead("acme", &ids[k]).is_some());
+        assert!(old_leads.lead("acme", &ids[k]).is_some());
+        assert!(stores
+            .leads
+            .live_lead("acme", "sch-solar", lead_numbers[k])
+            .is_some());
+        assert!(old_leads
+            .live_lead("acme", "sch-solar", lead_numbers[k])
+            .is_some());
+    }
+    let mut group = c.benchmark_group("store");
+    group.throughput(Throughput::Elements(1));
+    let mut bench = |name: &str, f: &mut dyn FnMut(usize) -> bool| {
+        let mut k = 0usize;
+        group.bench_function(name, |b| {
+            b.iter(|| {
+                k = (k + 1) % POOL as usize;
+                black_box(f(k))
+            })
+        });
+    };
+    let list = &stores.suppressions;
+    bench("std_hashmap_u64", &mut |k| {
+        std_map.contains_key(&hits[k].digits())
+    });
+    bench("suppression_miss", &mut |k| {
+        list.find(misses[k], "acme", &schedules, now).is_some()
+    });
+    bench("suppression_miss_before", &mut |k| {
+        old_list.find(misses[k], "acme", &schedules, now).is_some()
+    });
+    bench("suppression_hit", &mut |k| {
+        list.find(hits[k], "acme", &schedules, now).is_some()
+    });
+    bench("suppression_hit_before", &mut |k| {
+        old_list.find(hits[k], "acme", &schedules, now).is_some()
+    });
+    let leads = &stores.leads;
+    bench("lead_by_id", &mut |k| leads.lead("acme", &ids[k]).is_some());
+    bench("lead_by_id_before", &mut |k| {
+        old_leads.lead("acme", &ids[k]).is_some()
+    });
+    bench("live_lead", &mut |k| {
+        leads
+            .live_lead("acme", "sch-solar", lead_numbers[k])
+            .is_some()
+    });
+    bench("live_lead_before", &mut |k| {
+        old_leads
+            .live_lead("acme", "sch-solar", lead_numbers[k])
+            .is_some()
+    });
+    group.finish();
+}
+
+fn main() {
+    let mut c = Criterion::default()
+        .warm_up_time(Duration::from_secs(1))
+        .measurement_time(Duration::from_secs(3))
+        .configure_from_args();
+    check_numbers(&NumberReader::new());
+    let stores = stores();
+    decide(&mut c, &stores);
+    make_call_one_off(&mut c, &stores);
+    make_call_threads(&mut c, &stores);
+    store_lookups(&mut c, &stores);
+    c.final_summary();
+}
