@@ -1,19 +1,13 @@
-//! In-process admission: a governor GCRA per company, the redial window and
+//! In-process admission: an exact GCRA per company, the redial window and
 //! the in-flight one-off leads in dashmaps.
 
-use std::cell::Cell;
 use std::num::NonZeroU32;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, PoisonError, RwLock};
+use std::sync::{Arc, Mutex, PoisonError};
 
 use chrono::DateTime;
 use dashmap::mapref::entry::Entry;
 use dashmap::DashMap;
-use governor::clock::Clock as GovernorClock;
-use governor::middleware::NoOpMiddleware;
-use governor::nanos::Nanos;
-use governor::state::{InMemoryState, NotKeyed};
-use governor::{Quota, RateLimiter};
 
 use super::{Admission, AdmissionRequest, Claim};
 use crate::clock::to_nanos;
@@ -25,33 +19,50 @@ use crate::rejection::Rejection;
 /// within about twice the dials of one window.
 pub const SWEEP_MIN_ENTRIES: u64 = 1024;
 
-thread_local! {
-    /// The decision time of the admission running on this thread, in
-    /// nanoseconds since the epoch, for governor to read as its clock.
-    static DECISION_NANOS: Cell<u64> = const { Cell::new(0) };
+/// Nanoseconds in a second.
+const NANOS_PER_S: i128 = 1_000_000_000;
+
+/// The contract's GCRA, exactly: emission interval 1/cps_limit s, burst
+/// cps_limit. Instants are kept in nanoseconds times `cps_limit`, so the
+/// interval is a whole 10^9 units and nothing rounds (governor's whole
+/// nanosecond interval, 333333333 ns for 3 cps, admitted a hair early and
+/// drifted).
+#[derive(Debug)]
+struct Gcra {
+    cps_limit: NonZeroU32,
+    /// The theoretical arrival time, scaled; `None` before the first admission.
+    tat: Option<i128>,
 }
 
-/// Governor's clock: the decision time handed to [`Admission::admit`], so the
-/// GCRA sees exactly the instant the rest of the decision sees and admission
-/// stays a pure function of (state, request).
-#[derive(Clone, Copy, Debug, Default)]
-struct DecisionClock;
+impl Gcra {
+    fn new(cps_limit: NonZeroU32) -> Self {
+        Gcra {
+            cps_limit,
+            tat: None,
+        }
+    }
 
-impl GovernorClock for DecisionClock {
-    type Instant = Nanos;
-
-    fn now(&self) -> Nanos {
-        Nanos::from(DECISION_NANOS.with(Cell::get))
+    /// Admits at `now_nanos` (and moves TAT on), or refuses with the
+    /// earliest whole nanosecond at which it would admit: TAT - tau.
+    fn check(&mut self, now_nanos: i64) -> Result<(), i64> {
+        let cps = i128::from(self.cps_limit.get());
+        let t = i128::from(now_nanos) * cps;
+        let tau = (cps - 1) * NANOS_PER_S;
+        let tat = self.tat.map_or(t, |tat| tat.max(t));
+        if tat - t > tau {
+            let earliest = (tat - tau + cps - 1).div_euclid(cps);
+            return Err(i64::try_from(earliest).unwrap_or(i64::MAX));
+        }
+        self.tat = Some(tat + NANOS_PER_S);
+        Ok(())
     }
 }
-
-type Limiter = RateLimiter<NotKeyed, InMemoryState, DecisionClock, NoOpMiddleware<Nanos>>;
 
 /// One company's admission state.
 #[derive(Debug)]
 struct CompanyState {
-    /// The company's limit and its GCRA; replaced whole when the limit changes.
-    limiter: RwLock<(NonZeroU32, Limiter)>,
+    /// The company's GCRA; replaced whole when the limit changes.
+    limiter: Mutex<Gcra>,
     /// E.164 digits -> the last admitted, unreleased dial.
     redial: DashMap<u64, Dial>,
     /// (dialing schedule, E.164 digits) -> the claim creating its one-off lead.
@@ -67,17 +78,10 @@ struct Dial {
     claim: u64,
 }
 
-fn limiter(cps_limit: NonZeroU32) -> Limiter {
-    // governor reads its clock once here as the limiter's origin; the epoch
-    // keeps every later instant after it.
-    DECISION_NANOS.with(|c| c.set(0));
-    RateLimiter::direct_with_clock(Quota::per_second(cps_limit), DecisionClock)
-}
-
 impl CompanyState {
     fn new(cps_limit: NonZeroU32) -> Self {
         CompanyState {
-            limiter: RwLock::new((cps_limit, limiter(cps_limit))),
+            limiter: Mutex::new(Gcra::new(cps_limit)),
             redial: DashMap::new(),
             in_flight: DashMap::new(),
             admissions_since_sweep: AtomicU64::new(0),
@@ -86,7 +90,7 @@ impl CompanyState {
     }
 }
 
-/// The in-process [`Admission`]: one governor GCRA per company (emission
+/// The in-process [`Admission`]: one exact GCRA per company (emission
 /// interval 1/cps, burst cps), and dashmaps for the redial window and the
 /// in-flight one-off leads.
 ///
@@ -144,26 +148,12 @@ impl LocalAdmission {
 
     /// Checks the company's GCRA at the decision time, restarting it first if
     /// the company's limit changed.
-    fn check_cps(state: &CompanyState, cps_limit: NonZeroU32, now_nanos: i64) -> Result<(), u64> {
-        let read = |state: &CompanyState| {
-            let guard = state.limiter.read().unwrap_or_else(PoisonError::into_inner);
-            (guard.0 == cps_limit).then(|| {
-                DECISION_NANOS.with(|c| c.set(u64::try_from(now_nanos).unwrap_or(0)));
-                guard.1.check().map_err(|n| n.earliest_possible().as_u64())
-            })
-        };
-        if let Some(outcome) = read(state) {
-            return outcome;
+    fn check_cps(state: &CompanyState, cps_limit: NonZeroU32, now_nanos: i64) -> Result<(), i64> {
+        let mut gcra = state.limiter.lock().unwrap_or_else(PoisonError::into_inner);
+        if gcra.cps_limit != cps_limit {
+            *gcra = Gcra::new(cps_limit);
         }
-        let mut guard = state
-            .limiter
-            .write()
-            .unwrap_or_else(PoisonError::into_inner);
-        if guard.0 != cps_limit {
-            *guard = (cps_limit, limiter(cps_limit));
-        }
-        DECISION_NANOS.with(|c| c.set(u64::try_from(now_nanos).unwrap_or(0)));
-        guard.1.check().map_err(|n| n.earliest_possible().as_u64())
+        gcra.check(now_nanos)
     }
 
     /// Counts an admission and, once as many admissions as the map held
@@ -229,9 +219,7 @@ impl Admission for LocalAdmission {
             return Err(Rejection::CpsExceeded {
                 company_id: company.id.clone(),
                 cps_limit: company.cps_limit.get(),
-                retry_at: DateTime::from_timestamp_nanos(
-                    i64::try_from(earliest).unwrap_or(i64::MAX),
-                ),
+                retry_at: DateTime::from_timestamp_nanos(earliest),
             });
         }
 

@@ -1,7 +1,7 @@
 //! Admission, contract steps 8 to 10: the state a decision claims.
 //!
 //! [`Admission`] is the seam between the pure pipeline and shared state. The
-//! crate ships [`LocalAdmission`] (in-process: governor and dashmap); a fleet
+//! crate ships [`LocalAdmission`] (in-process: an exact GCRA and dashmap); a fleet
 //! of hosts can put an implementation over a shared store in its place.
 
 use chrono::{DateTime, Utc};
