@@ -501,10 +501,12 @@ impl Tables {
 
         // helper::international_prefix.
         let mut idd_or_plus = !matches!(kind, Kind::Plain);
+        let mut idd_after_plus = false;
         if !matches!(kind, Kind::PlusCode(_)) {
             if let Some(end) = r.idd.as_ref().and_then(|idd| idd.match_at_start(&national)) {
                 let rest = digits.get(end..).unwrap_or("");
                 if !rest.starts_with('0') {
+                    idd_after_plus = idd_or_plus;
                     idd_or_plus = true;
                     national = Cow::Borrowed(rest);
                 }
@@ -558,18 +560,41 @@ impl Tables {
             r.code
         };
 
-        // parse: national prefix and carrier, with the *region's* rules
-        // whatever the country code (as the reference does).
-        let Some(mut potential) = r.national_number(national.clone()) else {
-            return Verdict::Invalid;
-        };
-        if let Some(np) = &r.national_prefix {
-            if has_prefix(&potential, np) {
-                potential = trim(potential, np.len());
+        // parse: national prefix and carrier. `phonenumber` strips them with
+        // the company region's rules whatever the country code, which turns
+        // `+49 151 12345678` read in US into +49 511 2345678. A number that
+        // carries a foreign code is read with its own country's rules
+        // instead, as `phonenumber` reads `+<code><rest>` with no region (see
+        // `reference_read`).
+        let strip = if code == r.code {
+            Some(r)
+        } else {
+            if idd_after_plus {
+                // `+` then an IDD then a foreign code: `+<IDD>...` read with
+                // no region is rare enough to leave to the reference.
+                return Verdict::Unsure;
             }
-        }
-        if r.length(potential.len()) != Length::TooShort {
-            national = potential;
+            match self.source_for(code, national.trim_start_matches('0')) {
+                Err(Unsure) => return Verdict::Unsure,
+                Ok(None) => None,
+                Ok(Some(i)) => match self.rules(i) {
+                    Some(rules) => Some(rules),
+                    None => return Verdict::Unsure,
+                },
+            }
+        };
+        if let Some(s) = strip {
+            let Some(mut potential) = s.national_number(national.clone()) else {
+                return Verdict::Invalid;
+            };
+            if let Some(np) = &s.national_prefix {
+                if has_prefix(&potential, np) {
+                    potential = trim(potential, np.len());
+                }
+            }
+            if s.length(potential.len()) != Length::TooShort {
+                national = potential;
+            }
         }
         if national.len() < MIN_NSN || national.len() > MAX_NSN {
             return Verdict::Invalid;
@@ -615,52 +640,50 @@ impl Tables {
         self.codes.get(usize::from(code)).is_some_and(|c| c.exists)
     }
 
-    /// `validator::is_valid_with` on a parsed number; `Valid(0)` for valid.
-    fn is_valid(&self, code: u16, national: &str) -> Verdict {
+    /// `validator::source_for`: the metadata entry whose rules read a
+    /// national number of `code`; `Ok(None)` where there is none.
+    fn source_for(&self, code: u16, national: &str) -> Result<Option<usize>, Unsure> {
         let Some(info) = self.codes.get(usize::from(code)) else {
-            return Verdict::Invalid;
+            return Ok(None);
         };
-        let chosen = match &info.plan {
-            Plan::Never => return Verdict::Invalid,
-            Plan::Unsure => return Verdict::Unsure,
-            Plan::Single(i) => *i,
+        match &info.plan {
+            Plan::Never => Ok(None),
+            Plan::Unsure => Err(Unsure),
+            Plan::Single(i) => Ok(Some(*i)),
             Plan::Multi(steps) => {
-                let mut chosen = None;
                 for &(checked, returned) in steps.iter() {
-                    let Some(r) = self.rules(checked) else {
-                        return Verdict::Unsure;
-                    };
+                    let r = self.rules(checked).ok_or(Unsure)?;
                     let hit = match &r.leading_digits {
                         Some(ld) => ld.match_at_start(national).is_some(),
-                        None if r.is_known_type(national) => {
-                            if returned == checked {
-                                // Its type is known already.
-                                return Verdict::Valid(0);
-                            }
-                            true
-                        }
-                        None => false,
+                        None => r.is_known_type(national),
                     };
                     if hit {
-                        chosen = Some(returned);
-                        break;
+                        return Ok(Some(returned));
                     }
                 }
-                match chosen {
-                    Some(i) => i,
-                    None => return Verdict::Invalid,
-                }
+                Ok(None)
             }
-        };
-        match self.rules(chosen) {
-            None => Verdict::Unsure,
-            Some(r) if r.is_known_type(national) => Verdict::Valid(0),
-            Some(_) => Verdict::Invalid,
+        }
+    }
+
+    /// `validator::is_valid_with` on a parsed number; `Valid(0)` for valid.
+    fn is_valid(&self, code: u16, national: &str) -> Verdict {
+        match self.source_for(code, national) {
+            Err(Unsure) => Verdict::Unsure,
+            Ok(None) => Verdict::Invalid,
+            Ok(Some(i)) => match self.rules(i) {
+                None => Verdict::Unsure,
+                Some(r) if r.is_known_type(national) => Verdict::Valid(0),
+                Some(_) => Verdict::Invalid,
+            },
         }
     }
 }
 
-/// How many decimal digits `n` has.
+/// A step the fast path cannot replay: ask the reference.
+#[derive(Clone, Copy, Debug)]
+struct Unsure;
+
 fn r_digits(n: u64) -> usize {
     n.checked_ilog10().map_or(1, |l| l as usize + 1)
 }

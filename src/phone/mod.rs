@@ -10,6 +10,7 @@
 //! with the metadata patterns compiled into its own regexes. Anything else
 //! falls back to `phonenumber`, so the answer is always the reference's.
 
+use std::borrow::Cow;
 use std::fmt;
 use std::str::FromStr;
 use std::sync::{Arc, OnceLock};
@@ -304,6 +305,14 @@ impl NumberReader {
 /// `phonenumber`'s own verdict: parse in `region`, then `is_valid`, then the
 /// E.164 digits. `None` where it errs, panics or finds the number invalid.
 ///
+/// One correction: `phonenumber` 0.3 strips the national prefix with the
+/// *region's* rules even when the text carries another country's code, so
+/// `+49 151 12345678` read in US becomes +49 511 2345678 (a different
+/// subscriber) and `+33 1 23 45 67 89` becomes invalid. libphonenumber reads
+/// such a number with its own country's rules; so does this function, by
+/// reading `+<code><rest>` with no region (an IDD such as `011` is replaced
+/// by `+` first).
+///
 /// This is the slow path and the oracle [`NumberReader::read`] is tested
 /// against.
 ///
@@ -312,12 +321,33 @@ impl NumberReader {
 /// use dialgate::{phone::reference_read, Region};
 /// assert_eq!(reference_read("(719) 555-1234", Region::US).map(|n| n.digits()), Some(17195551234));
 /// assert_eq!(reference_read("12345", Region::US), None);
+/// assert_eq!(reference_read("+49 151 12345678", Region::US).map(|n| n.digits()), Some(4915112345678));
+/// assert_eq!(reference_read("011 49 151 12345678", Region::US).map(|n| n.digits()), Some(4915112345678));
 /// ```
 pub fn reference_read(text: &str, region: Region) -> Option<E164> {
+    use phonenumber::country::Source;
     // phonenumber has panicked on hostile input before (GHSA-whhr-7f2w-qqj2,
     // GHSA-mjw4-jj88-v687); a panic there must not take the caller down.
     let parsed = std::panic::catch_unwind(|| {
-        let number = phonenumber::parse(Some(region.id()), text).ok()?;
+        let meta = phonenumber::metadata::DATABASE.by_id(region.as_str())?;
+        let mut number = phonenumber::parse(Some(region.id()), text).ok()?;
+        let code = number.code().value();
+        if code != meta.country_code() {
+            let own = match number.code().source() {
+                Source::Plus => Cow::Borrowed(text),
+                Source::Idd => {
+                    let idd = meta.international_prefix()?;
+                    Cow::Owned(idd_as_plus(text, |t| {
+                        idd.find(t).map(|m| (m.start(), m.end()))
+                    })?)
+                }
+                Source::Number | Source::Default => return None,
+            };
+            number = phonenumber::parse(None, own.as_ref()).ok()?;
+            if number.code().value() != code {
+                return None;
+            }
+        }
         if !phonenumber::is_valid(&number) {
             return None;
         }
@@ -326,6 +356,48 @@ pub fn reference_read(text: &str, region: Region) -> Option<E164> {
     })
     .ok()??;
     E164::from_digits(parsed)
+}
+
+/// `text` with the international prefix that starts its number replaced by
+/// `+ `, found as `phonenumber` finds it: on the number's characters after
+/// any leading pluses, letters read as keypad digits. `None` if it is not
+/// there.
+fn idd_as_plus(text: &str, idd: impl Fn(&str) -> Option<(usize, usize)>) -> Option<String> {
+    let start = text.find(|c: char| unicode_digit(c).is_some() || c == '+' || c == '\u{FF0B}')?;
+    let (head, body) = text.split_at(start);
+    let body = body.trim_start_matches(['+', '\u{FF0B}']);
+    // Each normalized digit with the byte offset just past it in `body`.
+    let mut normalized = String::new();
+    let mut ends = Vec::new();
+    for (at, c) in body.char_indices() {
+        if let Some(d) = unicode_digit(c).map(u32::from).or_else(|| keypad_digit(c)) {
+            normalized.push(char::from_digit(d, 10)?);
+            ends.push(at + c.len_utf8());
+        }
+    }
+    let (0, end) = idd(&normalized)? else {
+        return None;
+    };
+    let cut = *ends.get(end.checked_sub(1)?)?;
+    // `+ ` rather than `+`: `+39...-52` would read as an RFC 3966 prefix.
+    Some(format!("{head}+ {}", body.get(cut..)?))
+}
+
+/// The keypad digit of an upper-case ASCII letter (`phonenumber`'s alpha
+/// mapping; it drops lower-case letters).
+fn keypad_digit(c: char) -> Option<u32> {
+    let digit = match c {
+        'A'..='C' => 2,
+        'D'..='F' => 3,
+        'G'..='I' => 4,
+        'J'..='L' => 5,
+        'M'..='O' => 6,
+        'P'..='S' => 7,
+        'T'..='V' => 8,
+        'W'..='Z' => 9,
+        _ => return None,
+    };
+    Some(digit)
 }
 
 /// Replaces every Unicode decimal digit (general category Nd) with its ASCII
