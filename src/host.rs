@@ -90,12 +90,23 @@ impl Host {
     /// an unknown key, no or several actions, an unknown company, a time
     /// before the previous step's.
     pub fn step_json(&mut self, text: &str) -> Result<Value, String> {
-        let step: StepFile = serde_json::from_str(text).map_err(|e| e.to_string())?;
-        self.step(step)
+        let step: StepFile =
+            serde_json::from_str(text).map_err(|e| crate::world::one_line(&e.to_string()))?;
+        self.step(step).map_err(|e| crate::world::one_line(&e))
     }
 
     pub(crate) fn step(&mut self, step: StepFile) -> Result<Value, String> {
         let at = timefmt::parse(&step.at).map_err(|e| format!("`at`: {e}"))?;
+        if at.timestamp_nanos_opt().is_none() {
+            // The engine's clock counts nanoseconds in an i64: past this
+            // range every instant would read as its edge.
+            return Err(format!(
+                "`at` {} is outside the clock's range, {} to {}",
+                step.at,
+                timefmt::rfc3339(DateTime::from_timestamp_nanos(i64::MIN)),
+                timefmt::rfc3339(DateTime::from_timestamp_nanos(i64::MAX))
+            ));
+        }
         if let Some(last) = self.last_at {
             if at < last {
                 return Err(format!(
@@ -228,6 +239,10 @@ pub struct CheckReport {
 /// assert!(report.mismatches.is_empty());
 /// ```
 pub fn check_scenario(file: &str, text: &str) -> Result<CheckReport, String> {
+    check_scenario_lines(file, text).map_err(|e| crate::world::one_line(&e))
+}
+
+fn check_scenario_lines(file: &str, text: &str) -> Result<CheckReport, String> {
     let scenario: ScenarioFile = serde_json::from_str(text).map_err(|e| format!("{file}: {e}"))?;
     let world = World::from_file(scenario.world).map_err(|e| format!("{file}: world: {e}"))?;
     let mut host = Host::new(world);

@@ -32,8 +32,25 @@ pub struct WorldError {
 
 fn err(place: impl std::fmt::Display, what: impl std::fmt::Display) -> WorldError {
     WorldError {
-        message: format!("{place}: {what}"),
+        message: one_line(&format!("{place}: {what}")),
     }
+}
+
+/// `text` on one line: control characters (a newline in an id, say) written
+/// as escapes, so an error that quotes input stays one line.
+pub(crate) fn one_line(text: &str) -> String {
+    if !text.chars().any(char::is_control) {
+        return text.to_owned();
+    }
+    text.chars()
+        .map(|c| {
+            if c.is_control() {
+                c.escape_default().to_string()
+            } else {
+                c.to_string()
+            }
+        })
+        .collect()
 }
 
 /// A world file as written.
@@ -155,7 +172,7 @@ impl World {
     /// or schedule does not exist, a value out of range.
     pub fn from_json(text: &str) -> Result<World, WorldError> {
         let file: WorldFile = serde_json::from_str(text).map_err(|e| WorldError {
-            message: e.to_string(),
+            message: one_line(&e.to_string()),
         })?;
         World::from_file(file)
     }

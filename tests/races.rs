@@ -1,0 +1,445 @@
+//! Races: many threads deciding at once never break the contract's
+//! concurrency guarantees (one admitted dial per number and window, one
+//! one-off lead in flight, no claim left behind, never past the GCRA).
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, Barrier, Mutex, RwLock};
+use std::thread;
+
+use chrono::Duration;
+use dialgate::{
+    Admitted, Clock, Company, FakeClock, InMemoryEngine, LocalAdmission, MakeCallRequest, World,
+};
+
+/// A world with company `acme` (`cps` calls per second), dialer `s-a`
+/// (token `tok-a`) and `leads` live leads `lead-{i}` on numbers
+/// `number(i)`.
+fn setup(cps: u32, leads: usize) -> (InMemoryEngine, Company, FakeClock, Arc<LocalAdmission>) {
+    let leads: Vec<String> = (0..leads)
+        .map(|i| {
+            format!(
+                r#"{{"id": "lead-{i}", "company_id": "acme", "schedule_id": "s-a", "number": "{}"}}"#,
+                number(i)
+            )
+        })
+        .collect();
+    let world = World::from_json(&format!(
+        r#"{{"companies": [{{"id": "acme", "cps_limit": {cps}}}],
+             "schedules": [{{"id": "s-a", "company_id": "acme", "lead_token": "tok-a"}}],
+             "leads": [{}]}}"#,
+        leads.join(",")
+    ))
+    .expect("world");
+    let acme = world.company("acme").expect("acme").clone();
+    let clock = FakeClock::at("2026-11-26T15:00:00Z").expect("time");
+    let admission = Arc::new(LocalAdmission::new());
+    let engine = world
+        .into_engine(clock.clone())
+        .with_admission(admission.clone());
+    (engine, acme, clock, admission)
+}
+
+/// The i-th test number: +1 719 55x xxxx, valid in the US.
+fn number(i: usize) -> String {
+    format!("+1719{:07}", 5_550_000 + i)
+}
+
+/// `threads` threads decide `request(thread)` at once and hold what they are
+/// admitted until all have decided; returns the admitted count and the codes
+/// of the refusals.
+fn race(
+    engine: &InMemoryEngine,
+    company: &Company,
+    threads: usize,
+    request: impl Fn(usize) -> MakeCallRequest + Sync,
+    commit: bool,
+) -> (usize, Vec<&'static str>) {
+    let start = Barrier::new(threads);
+    let decided = Barrier::new(threads);
+    let outcomes: Vec<Result<(), &'static str>> = thread::scope(|s| {
+        let handles: Vec<_> = (0..threads)
+            .map(|t| {
+                let (start, decided, request) = (&start, &decided, &request);
+                s.spawn(move || {
+                    let request = request(t);
+                    start.wait();
+                    let outcome = engine.make_call(company, &request);
+                    // Everyone decides while the winner still holds its claims.
+                    decided.wait();
+                    match outcome {
+                        Ok(admitted) => {
+                            if commit {
+                                let _ = admitted.commit();
+                            } else {
+                                let _ = admitted.release();
+                            }
+                            Ok(())
+                        }
+                        Err(r) => Err(r.code()),
+                    }
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().expect("no panic"))
+            .collect()
+    });
+    let admitted = outcomes.iter().filter(|o| o.is_ok()).count();
+    let refused = outcomes.into_iter().filter_map(Result::err).collect();
+    (admitted, refused)
+}
+
+fn same_number_admits_one(threads: usize, iterations: usize) {
+    let (engine, acme, clock, admission) = setup(100_000, iterations);
+    for i in 0..iterations {
+        // Half the threads by schedule and number, half by lead id: one
+        // live lead either way.
+        let (admitted, refused) = race(
+            &engine,
+            &acme,
+            threads,
+            |t| {
+                if t % 2 == 0 {
+                    MakeCallRequest::for_schedule("s-a", &number(i))
+                } else {
+                    MakeCallRequest::for_lead(&format!("lead-{i}"))
+                }
+            },
+            true,
+        );
+        assert_eq!(admitted, 1, "iteration {i}: {refused:?}");
+        assert!(
+            refused.iter().all(|&c| c == "recently_dialed"),
+            "iteration {i}: {refused:?}"
+        );
+
+        // The one-off path: a number no lead has.
+        let one_off = number(iterations + i);
+        let (admitted, refused) = race(
+            &engine,
+            &acme,
+            threads,
+            |t| {
+                if t % 2 == 0 {
+                    MakeCallRequest::for_schedule("s-a", &one_off)
+                } else {
+                    MakeCallRequest::for_token("tok-a", &one_off)
+                }
+            },
+            true,
+        );
+        assert_eq!(admitted, 1, "iteration {i}: {refused:?}");
+        assert!(
+            refused
+                .iter()
+                .all(|&c| c == "recently_dialed" || c == "duplicate_concurrent_lead"),
+            "iteration {i}: {refused:?}"
+        );
+        clock.advance(Duration::milliseconds(10));
+    }
+    assert_eq!(admission.in_flight(), 0);
+}
+
+#[test]
+fn eight_threads_one_number_admit_one() {
+    same_number_admits_one(8, 200);
+}
+
+#[test]
+fn sixty_four_threads_one_number_admit_one() {
+    same_number_admits_one(64, 40);
+}
+
+#[test]
+fn sixty_four_threads_one_one_off_lead_admit_one() {
+    let (engine, acme, clock, admission) = setup(100_000, 0);
+    for i in 0..40 {
+        let to = number(i);
+        let (admitted, refused) = race(
+            &engine,
+            &acme,
+            64,
+            |_| MakeCallRequest::for_schedule("s-a", &to),
+            false,
+        );
+        assert_eq!(admitted, 1, "iteration {i}");
+        // The winner holds its one-off lead in flight while the others
+        // decide: step 8 refuses them before the redial window does.
+        assert_eq!(refused.len(), 63);
+        assert!(
+            refused.iter().all(|&c| c == "duplicate_concurrent_lead"),
+            "iteration {i}: {refused:?}"
+        );
+        assert_eq!(admission.in_flight(), 0, "released");
+        // Released, so the same number may be dialled again at once.
+        let again = engine
+            .make_call(&acme, &MakeCallRequest::for_schedule("s-a", &to))
+            .expect("dialable");
+        drop(again);
+        clock.advance(Duration::milliseconds(1));
+    }
+    assert_eq!(admission.in_flight(), 0);
+    assert_eq!(admission.redial_entries(), 0, "every claim was released");
+}
+
+#[test]
+fn commits_releases_and_drops_racing_leave_no_claim_behind() {
+    const NUMBERS: usize = 16;
+    const THREADS: usize = 8;
+    let (engine, acme, clock, admission) = setup(100_000, 0);
+    for round in 0..40 {
+        let base = round * NUMBERS;
+        // Admit one one-off dial of each number, held.
+        let held: Vec<Admitted> = (0..NUMBERS)
+            .map(|n| {
+                engine
+                    .make_call(
+                        &acme,
+                        &MakeCallRequest::for_schedule("s-a", &number(base + n)),
+                    )
+                    .expect("admitted")
+            })
+            .collect();
+        assert_eq!(admission.in_flight(), NUMBERS);
+        // Deal them out: each thread settles its share (commit the numbers
+        // n % 3 == 0, release n % 3 == 1, drop the rest) while also trying
+        // to dial every number itself, releasing whatever it gets.
+        let mut shares: Vec<Vec<(usize, Admitted)>> = (0..THREADS).map(|_| Vec::new()).collect();
+        for (n, a) in held.into_iter().enumerate() {
+            shares[n % THREADS].push((n, a));
+        }
+        let start = Barrier::new(THREADS);
+        thread::scope(|s| {
+            for (t, share) in shares.into_iter().enumerate() {
+                let (engine, acme, start) = (&engine, &acme, &start);
+                s.spawn(move || {
+                    start.wait();
+                    let mut share = share.into_iter();
+                    for k in 0..NUMBERS {
+                        if let Some((n, a)) = share.next() {
+                            match n % 3 {
+                                0 => drop(a.commit()),
+                                1 => drop(a.release()),
+                                _ => drop(a),
+                            }
+                        }
+                        let n = (k + t) % NUMBERS;
+                        if let Ok(a) = engine.make_call(
+                            acme,
+                            &MakeCallRequest::for_schedule("s-a", &number(base + n)),
+                        ) {
+                            assert_ne!(n % 3, 0, "number {n} was committed: inside its window");
+                            if k % 2 == 0 {
+                                drop(a.release());
+                            } else {
+                                drop(a);
+                            }
+                        }
+                    }
+                });
+            }
+        });
+        assert_eq!(
+            admission.in_flight(),
+            0,
+            "round {round}: a one-off lead left in flight"
+        );
+        for n in 0..NUMBERS {
+            let got = engine
+                .make_call(
+                    &acme,
+                    &MakeCallRequest::for_schedule("s-a", &number(base + n)),
+                )
+                .map(Admitted::release)
+                .map_err(|r| r.code());
+            if n % 3 == 0 {
+                assert_eq!(
+                    got.err(),
+                    Some("recently_dialed"),
+                    "round {round}, number {n} was committed"
+                );
+            } else {
+                assert!(
+                    got.is_ok(),
+                    "round {round}, number {n}: a released claim still blocks: {got:?}"
+                );
+            }
+        }
+        assert_eq!(admission.in_flight(), 0);
+        clock.advance(Duration::seconds(31));
+    }
+}
+
+#[test]
+fn a_fixed_instant_admits_exactly_the_burst() {
+    let (engine, acme, clock, admission) = setup(5, 0);
+    for i in 0..100 {
+        let (admitted, refused) = race(
+            &engine,
+            &acme,
+            32,
+            |t| MakeCallRequest::for_schedule("s-a", &number(i * 32 + t)),
+            true,
+        );
+        assert_eq!(admitted, 5, "iteration {i}");
+        assert!(refused.iter().all(|&c| c == "cps_exceeded"), "{refused:?}");
+        // 1 s drains the burst of 5 entirely.
+        clock.advance(Duration::seconds(1));
+    }
+    assert_eq!(admission.in_flight(), 0);
+}
+
+/// The contract's GCRA, exact: times in nanoseconds scaled by `cps`.
+struct Gcra {
+    cps: i128,
+    tat: Option<i128>,
+}
+
+impl Gcra {
+    const NS: i128 = 1_000_000_000;
+
+    fn allows(&self, t_ns: i64) -> bool {
+        let t = i128::from(t_ns) * self.cps;
+        let tat = self.tat.unwrap_or(t).max(t);
+        tat - t <= (self.cps - 1) * Self::NS
+    }
+
+    fn admit(&mut self, t_ns: i64) {
+        let t = i128::from(t_ns) * self.cps;
+        self.tat = Some(self.tat.unwrap_or(t).max(t) + Self::NS);
+    }
+
+    /// TAT - tau, in whole nanoseconds (rounded up).
+    fn retry_at(&self) -> i64 {
+        let tat = self.tat.expect("refused, so something was admitted");
+        let ns = (tat - (self.cps - 1) * Self::NS + self.cps - 1).div_euclid(self.cps);
+        i64::try_from(ns).expect("in range")
+    }
+}
+
+fn ns(t: chrono::DateTime<chrono::Utc>) -> i64 {
+    t.timestamp_nanos_opt().expect("in range")
+}
+
+/// Per decision instant (ns): admitted, refused, the refusals' `retry_at`.
+type Log = BTreeMap<i64, (u32, u32, Vec<i64>)>;
+
+/// Workers hammer one company while another thread steps the clock.
+fn hammer(cps: u32, steps: usize, step: Duration, lock: bool) -> Log {
+    const WORKERS: usize = 6;
+    let (engine, acme, clock, _) = setup(cps, 0);
+    // Held for reading across a decision, for writing across a clock step,
+    // when `lock`: each decision then knows its instant exactly.
+    let gate = RwLock::new(());
+    let log = Mutex::new(Log::new());
+    let done = std::sync::atomic::AtomicBool::new(false);
+    let barrier = Barrier::new(WORKERS + 1);
+    thread::scope(|s| {
+        for w in 0..WORKERS {
+            let (engine, acme, clock, gate, log, done, barrier) =
+                (&engine, &acme, &clock, &gate, &log, &done, &barrier);
+            s.spawn(move || {
+                barrier.wait();
+                let mut k = 0usize;
+                while !done.load(std::sync::atomic::Ordering::Relaxed) {
+                    k += 1;
+                    let request =
+                        MakeCallRequest::for_schedule("s-a", &number(w * 600_000 + k % 600_000));
+                    let guard = lock.then(|| gate.read().expect("gate"));
+                    let before = ns(clock.now());
+                    let outcome = engine.make_call(acme, &request);
+                    let after = ns(clock.now());
+                    drop(guard);
+                    let mut log = log.lock().expect("log");
+                    match outcome {
+                        Ok(a) => {
+                            let at = ns(a.call().placed_at);
+                            log.entry(at).or_default().0 += 1;
+                            drop(a.commit());
+                        }
+                        Err(r) => {
+                            assert_eq!(r.code(), "cps_exceeded", "{r}");
+                            // Without the gate a refusal's instant is known
+                            // only when the clock did not move meanwhile.
+                            if before == after {
+                                let e = log.entry(before).or_default();
+                                e.1 += 1;
+                                e.2.push(ns(r.retry_at().expect("retry_at")));
+                            }
+                        }
+                    }
+                }
+            });
+        }
+        barrier.wait();
+        for _ in 0..steps {
+            thread::sleep(std::time::Duration::from_micros(300));
+            let _guard = lock.then(|| gate.write().expect("gate"));
+            clock.advance(step);
+        }
+        thread::sleep(std::time::Duration::from_micros(300));
+        done.store(true, std::sync::atomic::Ordering::Relaxed);
+    });
+    log.into_inner().expect("log")
+}
+
+#[test]
+fn a_moving_clock_admits_exactly_what_the_gcra_allows() {
+    for (cps, step_ms) in [(5, 50), (8, 30), (1, 400), (100, 3)] {
+        let log = hammer(cps, 150, Duration::milliseconds(step_ms), true);
+        let mut model = Gcra {
+            cps: i128::from(cps),
+            tat: None,
+        };
+        let mut total = 0;
+        for (&t, (admitted, refused, retries)) in &log {
+            for k in 0..*admitted {
+                assert!(
+                    model.allows(t),
+                    "cps {cps}: admission {k} at {t} is beyond the GCRA"
+                );
+                model.admit(t);
+                total += 1;
+            }
+            if *refused > 0 {
+                assert!(
+                    !model.allows(t),
+                    "cps {cps}: refused at {t} though the GCRA allowed one more"
+                );
+                for &r in retries {
+                    assert_eq!(r, model.retry_at(), "cps {cps}: retry_at at {t}");
+                }
+            }
+        }
+        assert!(total > 0);
+        // (100 cps may outrun slow workers on a loaded machine.)
+        assert!(
+            cps == 100 || log.values().any(|e| e.1 > 0),
+            "cps {cps}: the workers never met the limit"
+        );
+    }
+}
+
+#[test]
+fn a_racing_clock_never_admits_beyond_the_gcra() {
+    // No gate: a decision may read the clock, lose the CPU across a clock
+    // step and be admitted after later instants were. Sorted by time, the
+    // admissions must still conform to the GCRA.
+    for (cps, step_ms) in [(5, 50), (3, 100), (100, 3)] {
+        let log = hammer(cps, 150, Duration::milliseconds(step_ms), false);
+        let mut model = Gcra {
+            cps: i128::from(cps),
+            tat: None,
+        };
+        for (&t, (admitted, _, _)) in &log {
+            for k in 0..*admitted {
+                assert!(
+                    model.allows(t),
+                    "cps {cps}: admission {k} at {t} is beyond the GCRA"
+                );
+                model.admit(t);
+            }
+        }
+    }
+}
