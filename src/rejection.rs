@@ -109,6 +109,28 @@ pub enum Rejection {
 }
 
 impl Rejection {
+    /// Every code [`code`](Self::code) can return, in the contract's step
+    /// order.
+    ///
+    /// # Example
+    /// ```
+    /// assert_eq!(dialgate::Rejection::CODES.first(), Some(&"invalid_request"));
+    /// assert_eq!(dialgate::Rejection::CODES.len(), 11);
+    /// ```
+    pub const CODES: [&'static str; 11] = [
+        "invalid_request",
+        "unknown_lead",
+        "schedule_not_found",
+        "schedule_inactive",
+        "no_matching_distribution",
+        "routing_loop",
+        "invalid_number",
+        "suppressed_contact",
+        "duplicate_concurrent_lead",
+        "recently_dialed",
+        "cps_exceeded",
+    ];
+
     /// The contract's code for this rejection.
     ///
     /// # Example
@@ -191,5 +213,52 @@ impl Rejection {
         Rejection::InvalidRequest {
             reason: reason.into(),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_lists_every_variant_in_step_order() {
+        let s = String::new;
+        let t = DateTime::<Utc>::UNIX_EPOCH;
+        let all = [
+            Rejection::InvalidRequest { reason: s() },
+            Rejection::UnknownLead { lead_id: s() },
+            Rejection::ScheduleNotFound { what: s() },
+            Rejection::ScheduleInactive { schedule_id: s() },
+            Rejection::NoMatchingDistribution {
+                schedule_id: s(),
+                tried: s(),
+            },
+            Rejection::RoutingLoop { route: s() },
+            Rejection::InvalidNumber {
+                number: s(),
+                reason: s(),
+            },
+            Rejection::SuppressedContact {
+                number: s(),
+                entry: s(),
+            },
+            Rejection::DuplicateConcurrentLead {
+                number: s(),
+                schedule_id: s(),
+            },
+            Rejection::RecentlyDialed {
+                number: s(),
+                dialled_at: t,
+                window_s: 30,
+                retry_at: t,
+            },
+            Rejection::CpsExceeded {
+                company_id: s(),
+                cps_limit: 1,
+                retry_at: t,
+            },
+        ];
+        let codes: Vec<&str> = all.iter().map(Rejection::code).collect();
+        assert_eq!(codes, Rejection::CODES);
     }
 }

@@ -141,19 +141,7 @@ fn the_shipped_example_prints_one_line_per_step_and_shows_every_code() {
         .iter()
         .filter_map(|l| l["error"]["code"].as_str())
         .collect();
-    for code in [
-        "invalid_request",
-        "unknown_lead",
-        "schedule_not_found",
-        "schedule_inactive",
-        "no_matching_distribution",
-        "routing_loop",
-        "invalid_number",
-        "suppressed_contact",
-        "duplicate_concurrent_lead",
-        "recently_dialed",
-        "cps_exceeded",
-    ] {
+    for code in dialgate::Rejection::CODES {
         assert!(codes.contains(code), "the example shows `{code}`");
     }
     let origins: std::collections::BTreeSet<&str> = lines

@@ -843,6 +843,11 @@ fn natural(t: &[u8]) -> Option<&[u8]> {
     (!out.is_empty()).then_some(out)
 }
 
+/// How many spaces end `t`.
+fn trailing_spaces(t: &[u8]) -> usize {
+    t.iter().rev().take_while(|&&b| b == b' ').count()
+}
+
 /// The byte where a trailing extension (`x12`, ` ext. 12`, ` X 12`) starts
 /// in `t`, as `phonenumber`'s extension pattern finds it, with the text
 /// before it free of letters and ending in a digit.
@@ -853,12 +858,7 @@ fn extension_start(t: &[u8]) -> Option<usize> {
         return None;
     }
     end -= digits;
-    end -= t
-        .get(..end)?
-        .iter()
-        .rev()
-        .take_while(|&&b| b == b' ')
-        .count();
+    end -= trailing_spaces(t.get(..end)?);
     if t.get(..end)?.last() == Some(&b'.') {
         end -= 1;
     }
@@ -871,12 +871,7 @@ fn extension_start(t: &[u8]) -> Option<usize> {
         return None;
     };
     end -= token;
-    end -= t
-        .get(..end)?
-        .iter()
-        .rev()
-        .take_while(|&&b| b == b' ')
-        .count();
+    end -= trailing_spaces(t.get(..end)?);
     let base = t.get(..end)?;
     if !base.last()?.is_ascii_digit() || base.iter().any(u8::is_ascii_alphabetic) {
         return None;
