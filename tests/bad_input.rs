@@ -677,9 +677,26 @@ fn check_refuses_bad_scenarios() {
         let out = dialgate(&["check", file.path()]);
         let stderr = String::from_utf8_lossy(&out.stderr);
         assert_eq!(out.status.code(), Some(2), "{case}: {stderr}");
-        // `check` ends with its `N passed, M failed` line on stdout; the
-        // error is the one stderr line.
+        // The error is the one line: nothing on stdout.
         assert_bad(&out, file.path(), what, &case);
+        assert!(out.stdout.is_empty(), "{case}: stdout {:?}", out.stdout);
+    }
+}
+
+#[test]
+fn a_bad_file_among_good_ones_is_the_only_output() {
+    let good = Temp::new(
+        "good.json",
+        br#"{"name": "g", "world": {"companies": [], "schedules": []}, "steps": []}"#,
+    );
+    let bad = Temp::new("bad.json", b"{");
+    for args in [
+        ["check", good.path(), bad.path()],
+        ["check", bad.path(), good.path()],
+    ] {
+        let out = dialgate(&args);
+        assert_bad(&out, bad.path(), "", "good and bad");
+        assert!(out.stdout.is_empty(), "stdout {:?}", out.stdout);
     }
 }
 
