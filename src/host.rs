@@ -11,7 +11,7 @@ use serde_json::{json, Value};
 use crate::engine::Admitted;
 use crate::model::Company;
 use crate::request::MakeCallRequest;
-use crate::world::{World, WorldFile};
+use crate::world::{object, objects, one_line, Object, World, WorldFile};
 use crate::{timefmt, FakeClock, InMemoryEngine};
 
 /// One step of a steps file or scenario, as written.
@@ -42,7 +42,9 @@ struct ScenarioFile {
     #[serde(default)]
     #[allow(dead_code)]
     name: Option<String>,
+    #[serde(deserialize_with = "object")]
     world: WorldFile,
+    #[serde(deserialize_with = "objects")]
     steps: Vec<StepFile>,
 }
 
@@ -90,8 +92,9 @@ impl Host {
     /// an unknown key, no or several actions, an unknown company, a time
     /// before the previous step's.
     pub fn step_json(&mut self, text: &str) -> Result<Value, String> {
-        let step: StepFile =
-            serde_json::from_str(text).map_err(|e| crate::world::one_line(&e.to_string()))?;
+        let step: StepFile = serde_json::from_str::<Object<_>>(text)
+            .map(|o| o.0)
+            .map_err(|e| one_line(&e.to_string()))?;
         self.step(step).map_err(|e| crate::world::one_line(&e))
     }
 
@@ -243,7 +246,9 @@ pub fn check_scenario(file: &str, text: &str) -> Result<CheckReport, String> {
 }
 
 fn check_scenario_lines(file: &str, text: &str) -> Result<CheckReport, String> {
-    let scenario: ScenarioFile = serde_json::from_str(text).map_err(|e| format!("{file}: {e}"))?;
+    let scenario: ScenarioFile = serde_json::from_str::<Object<_>>(text)
+        .map(|o| o.0)
+        .map_err(|e| format!("{file}: {}", one_line(&e.to_string())))?;
     let world = World::from_file(scenario.world).map_err(|e| format!("{file}: world: {e}"))?;
     let mut host = Host::new(world);
     let mut report = CheckReport::default();

@@ -4,6 +4,11 @@
 use std::collections::{HashMap, HashSet};
 use std::num::NonZeroU32;
 
+use std::fmt;
+use std::marker::PhantomData;
+
+use serde::de::value::MapAccessDeserializer;
+use serde::de::{Deserializer, MapAccess, Visitor};
 use serde::Deserialize;
 
 use crate::clock::Clock;
@@ -53,17 +58,60 @@ pub(crate) fn one_line(text: &str) -> String {
         .collect()
 }
 
+/// `T` read from a JSON object only. serde's derive also takes an array of
+/// the fields in order (`["acme", 5]` as a company), which nobody writing a
+/// world by hand means; it is an error here, with its place.
+pub(crate) struct Object<T>(pub(crate) T);
+
+impl<'de, T: Deserialize<'de>> Deserialize<'de> for Object<T> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct ObjectVisitor<T>(PhantomData<T>);
+        impl<'de, T: Deserialize<'de>> Visitor<'de> for ObjectVisitor<T> {
+            type Value = T;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a JSON object")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<T, A::Error> {
+                T::deserialize(MapAccessDeserializer::new(map))
+            }
+        }
+        deserializer
+            .deserialize_map(ObjectVisitor(PhantomData))
+            .map(Object)
+    }
+}
+
+/// A field holding one object (see [`Object`]).
+pub(crate) fn object<'de, D: Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Result<T, D::Error> {
+    Object::deserialize(d).map(|o| o.0)
+}
+
+/// A field holding an array of objects (see [`Object`]).
+pub(crate) fn objects<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
+    d: D,
+) -> Result<Vec<T>, D::Error> {
+    Vec::<Object<T>>::deserialize(d).map(|v| v.into_iter().map(|o| o.0).collect())
+}
+
+/// A field holding an array of objects, or `null`.
+fn some_objects<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
+    d: D,
+) -> Result<Option<Vec<T>>, D::Error> {
+    Option::<Vec<Object<T>>>::deserialize(d)
+        .map(|v| v.map(|v| v.into_iter().map(|o| o.0).collect()))
+}
+
 /// A world file as written.
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct WorldFile {
-    #[serde(default)]
+    #[serde(default, deserialize_with = "objects")]
     companies: Vec<CompanyFile>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "objects")]
     schedules: Vec<ScheduleFile>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "objects")]
     leads: Vec<LeadFile>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "objects")]
     suppressions: Vec<SuppressionFile>,
 }
 
@@ -88,7 +136,7 @@ struct ScheduleFile {
     active: Option<bool>,
     #[serde(default)]
     kind: Option<String>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "some_objects")]
     distributions: Option<Vec<DistributionFile>>,
 }
 
@@ -99,7 +147,7 @@ struct DistributionFile {
     target_schedule_id: String,
     #[serde(default)]
     active: Option<bool>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "objects")]
     when: Vec<ConditionFile>,
 }
 
@@ -171,9 +219,11 @@ impl World {
     /// (with line and column), a duplicate id or token, a record whose company
     /// or schedule does not exist, a value out of range.
     pub fn from_json(text: &str) -> Result<World, WorldError> {
-        let file: WorldFile = serde_json::from_str(text).map_err(|e| WorldError {
-            message: one_line(&e.to_string()),
-        })?;
+        let file: WorldFile = serde_json::from_str::<Object<_>>(text)
+            .map(|o| o.0)
+            .map_err(|e| WorldError {
+                message: one_line(&e.to_string()),
+            })?;
         World::from_file(file)
     }
 

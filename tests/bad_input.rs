@@ -441,6 +441,14 @@ fn bad_worlds() -> Vec<(&'static str, Vec<u8>, &'static str)> {
         ("malformed JSON", br#"{"companies": [{"id": "acme", "cps_limit": 5}"#.to_vec(), "line"),
         ("empty file", b"".to_vec(), "line"),
         ("unknown top key", br#"{"companys": []}"#.to_vec(), "unknown field"),
+        ("world as an array", br#"[[], [], [], []]"#.to_vec(), "object"),
+        ("company as an array", br#"{"companies": [["acme", 5]]}"#.to_vec(), "object"),
+        (
+            "condition as an array",
+            br#"{"companies": [{"id": "a", "cps_limit": 1}], "schedules": [{"id": "r", "company_id": "a", "lead_token": "t", "kind": "router",
+                "distributions": [{"id": "d", "target_schedule_id": "r", "when": [["state", "eq", "CO"]]}]}]}"#.to_vec(),
+            "object",
+        ),
         ("unknown company key", br#"{"companies": [{"id": "a", "cps_limit": 1, "cps": 2}]}"#.to_vec(), "unknown field"),
         (
             "unknown schedule key",
@@ -535,6 +543,12 @@ fn bad_steps() -> Vec<(&'static str, String, usize, &'static str)> {
             r#"{"at": "2026-11-26T15:00:00Z", "company_id": "acme", "make_cal": {}}"#.into(),
             1,
             "unknown field",
+        ),
+        (
+            "step as an array",
+            format!("{ok}\n[\"2026-11-26T15:00:02Z\", \"acme\"]"),
+            2,
+            "object",
         ),
         (
             "time going backwards",

@@ -93,9 +93,7 @@ fn bad_scenario_input_exits_2_with_one_line_naming_the_file() {
         ("malformed.json", r#"{"name": "x", "world": "#.to_owned()),
         (
             "unknown_world_key.json",
-            format!(
-                r#"{{"name": "x", "world": {{"companies": [{{"id": "acme", "cps_limit": 1, "colour": "red"}}]}}, "steps": []}}"#
-            ),
+            r#"{"name": "x", "world": {"companies": [{"id": "acme", "cps_limit": 1, "colour": "red"}]}, "steps": []}"#.to_owned(),
         ),
         (
             "duplicate_company.json",
