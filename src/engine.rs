@@ -160,13 +160,14 @@ where
             now: plan.decided_at,
         })?;
         let n = self.calls.fetch_add(1, Ordering::Relaxed) + 1;
-        let id = format!("call-{n}");
+        let mut digits = [0u8; DECIMAL_U64];
+        let id = joined(&["call-", decimal(n, &mut digits)]);
         let one_off_lead = match plan.lead_origin {
             LeadOrigin::OneOff => Some(Lead {
-                id: format!("{id}-lead"),
+                id: joined(&[&id, "-lead"]),
                 company_id: plan.company_id.clone(),
                 schedule_id: plan.schedule_id.clone(),
-                number: plan.to.to_string(),
+                number: joined(&["+", decimal(plan.to.digits(), &mut digits)]),
                 status: LeadStatus::OneOff,
                 data: plan.data.clone(),
             }),
@@ -217,6 +218,36 @@ where
     pub fn make_call_json(&self, company: &Company, body: &[u8]) -> Result<Admitted, Rejection> {
         self.make_call(company, &MakeCallRequest::from_json(body)?)
     }
+}
+
+/// The most decimal digits of a `u64`.
+const DECIMAL_U64: usize = 20;
+
+/// `n` in decimal, written at the end of `buf` (as `n.to_string()`, without
+/// the formatting machinery).
+fn decimal(mut n: u64, buf: &mut [u8; DECIMAL_U64]) -> &str {
+    let mut start = buf.len();
+    for slot in buf.iter_mut().rev() {
+        // The remainder is below 10.
+        *slot = b'0' + (n % 10) as u8;
+        start -= 1;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    buf.get(start..)
+        .and_then(|d| std::str::from_utf8(d).ok())
+        .unwrap_or_default()
+}
+
+/// The parts, one after the other, in one allocation.
+fn joined(parts: &[&str]) -> String {
+    let mut s = String::with_capacity(parts.iter().map(|p| p.len()).sum());
+    for p in parts {
+        s.push_str(p);
+    }
+    s
 }
 
 /// An admitted call holding its claims. Commit it once the call is placed,
@@ -307,5 +338,20 @@ impl Admitted {
         self.hold.admission.release(&self.hold.claim);
         self.hold.settled = true;
         self.call
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn decimal_writes_as_to_string() {
+        let mut buf = [0u8; DECIMAL_U64];
+        for n in [0, 1, 9, 10, 99, 100, 17195551234, u64::MAX - 1, u64::MAX] {
+            assert_eq!(decimal(n, &mut buf), n.to_string());
+        }
+        let e = crate::E164::from_digits(442071838750).unwrap();
+        assert_eq!(joined(&["+", decimal(e.digits(), &mut buf)]), e.to_string());
     }
 }

@@ -1,17 +1,21 @@
-//! In-process admission: an exact GCRA per company, the redial window and
-//! the in-flight one-off leads in dashmaps.
+//! In-process admission: an exact GCRA per company, and the redial window
+//! and the in-flight one-off leads in tables sharded by number.
 
+use std::borrow::Borrow;
+use std::collections::hash_map::Entry;
+use std::collections::HashMap;
+use std::hash::{Hash, Hasher};
 use std::num::NonZeroU32;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use chrono::DateTime;
-use dashmap::mapref::entry::Entry;
 use dashmap::DashMap;
 
 use super::{Admission, AdmissionRequest, Claim};
 use crate::clock::to_nanos;
 use crate::rejection::Rejection;
+use crate::store::{NumberHash, RobinTable, Slot};
 
 /// A company's redial map is swept of expired entries after this many
 /// admissions at least (or as many as it held after the last sweep, if more),
@@ -61,38 +65,190 @@ impl Gcra {
 /// One company's admission state.
 #[derive(Debug)]
 struct CompanyState {
+    /// The company's id, shared with its claims.
+    id: Arc<str>,
     /// The company's GCRA; replaced whole when the limit changes.
     limiter: Mutex<Gcra>,
-    /// E.164 digits -> the last admitted, unreleased dial.
-    redial: DashMap<u64, Dial>,
-    /// (dialing schedule, E.164 digits) -> the claim creating its one-off lead.
-    in_flight: DashMap<(Box<str>, u64), u64>,
+    /// The redial window's dials and the in-flight one-off leads, by number.
+    numbers: Numbers,
     admissions_since_sweep: AtomicU64,
     /// How many admissions the next sweep waits for.
     sweep_due: AtomicU64,
 }
 
-#[derive(Clone, Copy, Debug)]
+/// An in-flight one-off lead's key: its dialing schedule and number. Looked
+/// up by [`KeyView`], so a commit or release builds no key.
+#[derive(Debug)]
+struct InFlightKey {
+    schedule_id: Arc<str>,
+    digits: u64,
+}
+
+/// A key of the in-flight map, owned or borrowed.
+trait KeyView {
+    fn schedule_id(&self) -> &str;
+    fn digits(&self) -> u64;
+}
+
+impl KeyView for InFlightKey {
+    fn schedule_id(&self) -> &str {
+        &self.schedule_id
+    }
+    fn digits(&self) -> u64 {
+        self.digits
+    }
+}
+
+impl KeyView for (&str, u64) {
+    fn schedule_id(&self) -> &str {
+        self.0
+    }
+    fn digits(&self) -> u64 {
+        self.1
+    }
+}
+
+impl<'a> Borrow<dyn KeyView + 'a> for InFlightKey {
+    fn borrow(&self) -> &(dyn KeyView + 'a) {
+        self
+    }
+}
+
+impl Hash for dyn KeyView + '_ {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        self.schedule_id().hash(state);
+        state.write_u64(self.digits());
+    }
+}
+
+impl PartialEq for dyn KeyView + '_ {
+    fn eq(&self, other: &Self) -> bool {
+        self.digits() == other.digits() && self.schedule_id() == other.schedule_id()
+    }
+}
+
+impl Eq for dyn KeyView + '_ {}
+
+/// Hashes and compares as its [`KeyView`], as the map's lookups require.
+impl Hash for InFlightKey {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        (self as &dyn KeyView).hash(state);
+    }
+}
+
+impl PartialEq for InFlightKey {
+    fn eq(&self, other: &Self) -> bool {
+        (self as &dyn KeyView) == (other as &dyn KeyView)
+    }
+}
+
+impl Eq for InFlightKey {}
+
+/// A redial table slot: the number (never 0), when it was admitted and by
+/// which claim.
+#[derive(Clone, Copy, Debug, Default)]
 struct Dial {
+    number: u64,
     at_nanos: i64,
     claim: u64,
 }
 
+impl Slot for Dial {
+    #[inline]
+    fn key(self) -> u64 {
+        self.number
+    }
+}
+
+/// Shards of a company's number state, each behind its own lock.
+const SHARDS: usize = 16;
+
+/// One shard of a company's number state: what one lock guards.
+#[derive(Debug, Default)]
+struct Shard {
+    /// E.164 digits -> the last admitted, unreleased dial, in an
+    /// open-addressing table whose slots hold key and dial together (a new
+    /// number costs one cache miss, where a `HashMap` reads a control byte
+    /// and writes a bucket elsewhere).
+    dials: RobinTable<Dial>,
+    /// (dialing schedule, E.164 digits) -> the claim creating its one-off
+    /// lead.
+    in_flight: HashMap<InFlightKey, u64, NumberHash>,
+}
+
+/// A company's redial window and in-flight one-off leads, sharded by number:
+/// a decision takes one lock for both. Numbers pick their shard and slot by
+/// seeded multiplicative hashes: a request picks a number, not its hash.
+#[derive(Debug)]
+struct Numbers {
+    shards: [Mutex<Shard>; SHARDS],
+    hash: NumberHash,
+}
+
+impl Numbers {
+    fn new() -> Self {
+        Numbers {
+            shards: std::array::from_fn(|_| Mutex::new(Shard::default())),
+            hash: NumberHash::new(),
+        }
+    }
+
+    /// The shard holding `digits`, locked.
+    fn shard(&self, digits: u64) -> MutexGuard<'_, Shard> {
+        // The top four bits of the hash: below REDIAL_SHARDS.
+        let i = (self.hash.hash_u64(digits) >> 60) as usize;
+        let [first, ..] = &self.shards;
+        lock(self.shards.get(i).unwrap_or(first))
+    }
+
+    /// Dials held, expired ones not yet swept included.
+    fn dials(&self) -> usize {
+        self.shards.iter().map(|s| lock(s).dials.len()).sum()
+    }
+
+    /// One-off leads in flight.
+    fn in_flight(&self) -> usize {
+        self.shards.iter().map(|s| lock(s).in_flight.len()).sum()
+    }
+
+    /// Drops the dials whose window ended by `now_nanos`; how many are held.
+    fn sweep(&self, window_nanos: i64, now_nanos: i64) -> usize {
+        self.shards
+            .iter()
+            .map(|s| {
+                let mut shard = lock(s);
+                shard
+                    .dials
+                    .retain(|dial| dial.at_nanos.saturating_add(window_nanos) > now_nanos);
+                shard.dials.len()
+            })
+            .sum()
+    }
+}
+
+/// Locks, poisoned or not: every critical section leaves its table whole.
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
 impl CompanyState {
-    fn new(cps_limit: NonZeroU32) -> Self {
+    fn new(id: Arc<str>, cps_limit: NonZeroU32) -> Self {
         CompanyState {
+            id,
             limiter: Mutex::new(Gcra::new(cps_limit)),
-            redial: DashMap::new(),
-            in_flight: DashMap::new(),
+            numbers: Numbers::new(),
             admissions_since_sweep: AtomicU64::new(0),
             sweep_due: AtomicU64::new(SWEEP_MIN_ENTRIES),
         }
     }
 }
 
+/// A company's state, read from the company map.
+type CompanyRef<'a> = dashmap::mapref::one::Ref<'a, Arc<str>, Arc<CompanyState>>;
+
 /// The in-process [`Admission`]: one exact GCRA per company (emission
-/// interval 1/cps, burst cps), and dashmaps for the redial window and the
-/// in-flight one-off leads.
+/// interval 1/cps, burst cps), and tables sharded by number for the redial
+/// window and the in-flight one-off leads.
 ///
 /// Expired redial entries are swept as admissions go, so memory follows the
 /// dials of one window, not every number ever dialled. A change of a
@@ -113,7 +269,9 @@ impl CompanyState {
 /// ```
 #[derive(Debug, Default)]
 pub struct LocalAdmission {
-    companies: DashMap<String, Arc<CompanyState>>,
+    /// Company id -> its state. Ids come from the host's authentication,
+    /// not from requests: hashed as numbers are, with a seeded multiply.
+    companies: DashMap<Arc<str>, Arc<CompanyState>, NumberHash>,
     next_claim: AtomicU64,
 }
 
@@ -126,34 +284,46 @@ impl LocalAdmission {
     /// How many redial entries are held, over all companies (expired ones
     /// not yet swept included).
     pub fn redial_entries(&self) -> usize {
-        self.companies.iter().map(|c| c.redial.len()).sum()
+        self.companies.iter().map(|c| c.numbers.dials()).sum()
     }
 
     /// How many one-off leads are in flight, over all companies.
     pub fn in_flight(&self) -> usize {
-        self.companies.iter().map(|c| c.in_flight.len()).sum()
+        self.companies.iter().map(|c| c.numbers.in_flight()).sum()
     }
 
-    fn company(&self, id: &str, cps_limit: NonZeroU32) -> Arc<CompanyState> {
+    /// The company's state, held by a read guard of its shard of the
+    /// company map (which only a company's first admission writes).
+    fn company(&self, id: &str, cps_limit: NonZeroU32) -> CompanyRef<'_> {
         if let Some(state) = self.companies.get(id) {
-            return Arc::clone(&state);
+            return state;
         }
-        Arc::clone(
-            &self
-                .companies
-                .entry(id.to_owned())
-                .or_insert_with(|| Arc::new(CompanyState::new(cps_limit))),
-        )
+        let id: Arc<str> = Arc::from(id);
+        self.companies
+            .entry(Arc::clone(&id))
+            .or_insert_with(|| Arc::new(CompanyState::new(id, cps_limit)))
+            .downgrade()
     }
 
     /// Checks the company's GCRA at the decision time, restarting it first if
     /// the company's limit changed.
     fn check_cps(state: &CompanyState, cps_limit: NonZeroU32, now_nanos: i64) -> Result<(), i64> {
-        let mut gcra = state.limiter.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut gcra = lock(&state.limiter);
         if gcra.cps_limit != cps_limit {
             *gcra = Gcra::new(cps_limit);
         }
         gcra.check(now_nanos)
+    }
+
+    /// Drops the claim's in-flight one-off lead, if it still holds it.
+    fn end_in_flight(shard: &mut Shard, claim: &Claim) {
+        let key = (&*claim.schedule_id, claim.number.digits());
+        if let Some((key, holder)) = shard.in_flight.remove_entry(&key as &dyn KeyView) {
+            // Another claim's (this one's was ended already): put it back.
+            if holder != claim.id {
+                shard.in_flight.insert(key, holder);
+            }
+        }
     }
 
     /// Counts an admission and, once as many admissions as the map held
@@ -165,10 +335,8 @@ impl LocalAdmission {
             return;
         }
         state.admissions_since_sweep.store(0, Ordering::Relaxed);
-        state
-            .redial
-            .retain(|_, dial| dial.at_nanos.saturating_add(window_nanos) > now_nanos);
-        let held = u64::try_from(state.redial.len()).unwrap_or(u64::MAX);
+        let held = state.numbers.sweep(window_nanos, now_nanos);
+        let held = u64::try_from(held).unwrap_or(u64::MAX);
         state
             .sweep_due
             .store(SWEEP_MIN_ENTRIES.max(held), Ordering::Relaxed);
@@ -182,14 +350,21 @@ impl Admission for LocalAdmission {
         let now_nanos = to_nanos(request.now);
         let window_nanos = i64::from(company.redial_window_s).saturating_mul(1_000_000_000);
         let number = request.number;
+        let digits = number.digits();
 
-        // Locks are always taken in-flight first, then redial; release and
-        // sweep never hold two at once, so this order cannot deadlock.
+        // One lock for the number's shard, then the company's limiter: no
+        // path takes them the other way round, and release and sweep take
+        // one shard at a time. The company map's read guard, held
+        // throughout (as by commit), is only ever waited for by a company's
+        // first admission, which holds nothing else.
+        let schedule_id: Arc<str> = Arc::from(request.schedule_id);
+        let mut shard = state.numbers.shard(digits);
+        let Shard { dials, in_flight } = &mut *shard;
         let in_flight = if request.one_off {
-            match state
-                .in_flight
-                .entry((Box::from(request.schedule_id), number.digits()))
-            {
+            match in_flight.entry(InFlightKey {
+                schedule_id: Arc::clone(&schedule_id),
+                digits,
+            }) {
                 Entry::Occupied(_) => {
                     return Err(Rejection::DuplicateConcurrentLead {
                         number: number.to_string(),
@@ -202,13 +377,12 @@ impl Admission for LocalAdmission {
             None
         };
 
-        let redial = state.redial.entry(number.digits());
-        if let Entry::Occupied(last) = &redial {
-            let until = last.get().at_nanos.saturating_add(window_nanos);
+        if let Some(last) = dials.find(digits, |_| true) {
+            let until = last.at_nanos.saturating_add(window_nanos);
             if now_nanos < until {
                 return Err(Rejection::RecentlyDialed {
                     number: number.to_string(),
-                    dialled_at: DateTime::from_timestamp_nanos(last.get().at_nanos),
+                    dialled_at: DateTime::from_timestamp_nanos(last.at_nanos),
                     window_s: company.redial_window_s,
                     retry_at: DateTime::from_timestamp_nanos(until),
                 });
@@ -225,25 +399,22 @@ impl Admission for LocalAdmission {
 
         let claim = self.next_claim.fetch_add(1, Ordering::Relaxed);
         let dial = Dial {
+            number: digits,
             at_nanos: now_nanos,
             claim,
         };
-        match redial {
-            Entry::Occupied(mut last) => {
-                last.insert(dial);
-            }
-            Entry::Vacant(slot) => {
-                slot.insert(dial);
-            }
+        if !dials.replace(digits, |_| true, dial) {
+            dials.insert(dial);
         }
         if let Some(slot) = in_flight {
             slot.insert(claim);
         }
+        drop(shard);
         Self::sweep(&state, window_nanos, now_nanos);
         Ok(Claim {
             id: claim,
-            company_id: company.id.clone(),
-            schedule_id: request.schedule_id.to_owned(),
+            company_id: Arc::clone(&state.id),
+            schedule_id,
             number,
             one_off: request.one_off,
             admitted_at: request.now,
@@ -254,35 +425,26 @@ impl Admission for LocalAdmission {
         if !claim.one_off {
             return;
         }
-        if let Some(state) = self
-            .companies
-            .get(claim.company_id.as_str())
-            .map(|s| Arc::clone(&s))
-        {
-            state.in_flight.remove_if(
-                &(Box::from(claim.schedule_id.as_str()), claim.number.digits()),
-                |_, holder| *holder == claim.id,
-            );
+        if let Some(state) = self.companies.get(&*claim.company_id) {
+            let digits = claim.number.digits();
+            Self::end_in_flight(&mut state.numbers.shard(digits), claim);
         }
     }
 
     fn release(&self, claim: &Claim) {
         let Some(state) = self
             .companies
-            .get(claim.company_id.as_str())
+            .get(&*claim.company_id)
             .map(|s| Arc::clone(&s))
         else {
             return;
         };
+        let digits = claim.number.digits();
+        let mut shard = state.numbers.shard(digits);
         if claim.one_off {
-            state.in_flight.remove_if(
-                &(Box::from(claim.schedule_id.as_str()), claim.number.digits()),
-                |_, holder| *holder == claim.id,
-            );
+            Self::end_in_flight(&mut shard, claim);
         }
-        state
-            .redial
-            .remove_if(&claim.number.digits(), |_, dial| dial.claim == claim.id);
+        shard.dials.remove(digits, |dial| dial.claim == claim.id);
     }
 }
 

@@ -1,8 +1,11 @@
 //! Admission, contract steps 8 to 10: the state a decision claims.
 //!
 //! [`Admission`] is the seam between the pure pipeline and shared state. The
-//! crate ships [`LocalAdmission`] (in-process: an exact GCRA and dashmap); a fleet
-//! of hosts can put an implementation over a shared store in its place.
+//! crate ships [`LocalAdmission`] (in-process: an exact GCRA and tables
+//! sharded by number); a fleet of hosts can put an implementation over a
+//! shared store in its place.
+
+use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 
@@ -45,21 +48,25 @@ pub struct AdmissionRequest<'a> {
 
 /// The claims one admitted dial holds, until committed or released.
 ///
+/// Its ids are shared (`Arc<str>`) with the admission state that made it, so
+/// claiming copies no id and cloning a claim allocates nothing.
+///
 /// # Example
 /// ```
 /// # use dialgate::*;
 /// # let (engine, company) = dialgate::doc_example();
 /// let admitted = engine.make_call(&company, &MakeCallRequest::for_lead("lead-ann")).unwrap();
 /// assert_eq!(admitted.claim().number.to_string(), "+17195551234");
+/// assert_eq!(&*admitted.claim().schedule_id, "sch-solar");
 /// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Claim {
     /// Unique among the claims of one admission state.
     pub id: u64,
     /// The company.
-    pub company_id: String,
+    pub company_id: Arc<str>,
     /// The dialing schedule.
-    pub schedule_id: String,
+    pub schedule_id: Arc<str>,
     /// The number.
     pub number: E164,
     /// Whether it holds an in-flight one-off lead.

@@ -29,7 +29,13 @@ pub(crate) fn plan(
     now: DateTime<Utc>,
 ) -> Result<Plan, Rejection> {
     let target = shape::check(request)?;
-    let resolved = resolve::resolve(&target, &company.id, leads, schedules)?;
+    let resolved = resolve::resolve(
+        &target,
+        &company.id,
+        company.default_region,
+        leads,
+        schedules,
+    )?;
     active::check(&resolved.schedule)?;
 
     // The lead path routes on the lead's data overlaid by the request's.
@@ -48,12 +54,16 @@ pub(crate) fn plan(
         });
     };
 
-    let text = match (&resolved.lead, target) {
-        (Some(lead), _) => lead.number.as_str(),
-        (None, shape::Target::Schedule { to, .. }) => to,
-        (None, shape::Target::Lead(_)) => "",
+    let number = match (&resolved.lead, resolved.lead_number, target) {
+        // The store read the lead's number in this region already: the
+        // reader's verdict, without reading again.
+        (Some(_), Some(read), _) => read,
+        (Some(lead), None, _) => number::read(&lead.number, company.default_region, reader)?,
+        (None, _, shape::Target::Schedule { to, .. }) => {
+            number::read(to, company.default_region, reader)?
+        }
+        (None, _, shape::Target::Lead(_)) => number::read("", company.default_region, reader)?,
     };
-    let number = number::read(text, company.default_region, reader)?;
     let choice = lead::choose(resolved.lead, &company.id, &dialing.id, number, leads);
     let on_route = route.schedule_ids();
     suppression::check(number, &company.id, on_route.as_slice(), now, suppressions)?;
@@ -71,6 +81,11 @@ pub(crate) fn plan(
         to: number,
         data,
         decided_at: now,
-        guards: Guard::PIPELINE.to_vec(),
+        guards: {
+            // Room for admission's three guards too.
+            let mut guards = Vec::with_capacity(Guard::ALL.len());
+            guards.extend_from_slice(&Guard::PIPELINE);
+            guards
+        },
     })
 }

@@ -5,27 +5,32 @@ use std::borrow::Cow;
 
 use super::shape::{ScheduleRef, Target};
 use crate::model::{Lead, Schedule};
+use crate::phone::{Region, E164};
 use crate::rejection::Rejection;
 use crate::store::{LeadStore, ScheduleStore};
 
-/// The resolved schedule, and the lead on the lead path.
+/// The resolved schedule, and the lead on the lead path with its number
+/// when the store has already read it in the company's region.
 #[derive(Debug)]
 pub(crate) struct Resolved<'s> {
     pub schedule: Cow<'s, Schedule>,
     pub lead: Option<Cow<'s, Lead>>,
+    pub lead_number: Option<E164>,
 }
 
 /// Finds the target. Another company's record answers exactly as a missing one.
+/// `region` is the company's, in which a lead's number would be read.
 pub(crate) fn resolve<'s>(
     target: &Target<'_>,
     company_id: &str,
+    region: Region,
     leads: &'s (impl LeadStore + ?Sized),
     schedules: &'s (impl ScheduleStore + ?Sized),
 ) -> Result<Resolved<'s>, Rejection> {
     match *target {
         Target::Lead(lead_id) => {
-            let lead = leads
-                .lead(company_id, lead_id)
+            let (lead, lead_number) = leads
+                .lead_and_number(company_id, lead_id, region)
                 .ok_or_else(|| Rejection::UnknownLead {
                     lead_id: lead_id.to_owned(),
                 })?;
@@ -40,6 +45,7 @@ pub(crate) fn resolve<'s>(
             Ok(Resolved {
                 schedule,
                 lead: Some(lead),
+                lead_number,
             })
         }
         Target::Schedule { by, .. } => {
@@ -56,6 +62,7 @@ pub(crate) fn resolve<'s>(
             Ok(Resolved {
                 schedule,
                 lead: None,
+                lead_number: None,
             })
         }
     }
@@ -103,7 +110,7 @@ mod tests {
 
     fn code(target: Target<'_>) -> Result<String, &'static str> {
         let (leads, schedules) = stores();
-        resolve(&target, "acme", &leads, &schedules)
+        resolve(&target, "acme", Region::US, &leads, &schedules)
             .map(|r| r.schedule.id.clone())
             .map_err(|e| e.code())
     }

@@ -15,14 +15,23 @@ pub const MAX_HOPS: usize = 8;
 /// one last, and the hops between them.
 #[derive(Debug)]
 pub(crate) struct Route<'s> {
-    pub visited: Vec<Cow<'s, Schedule>>,
+    /// The resolved schedule.
+    pub start: Cow<'s, Schedule>,
+    /// The schedules routers sent the request on to, in order (none, and
+    /// nothing allocated, when the resolved schedule dials).
+    pub later: Vec<Cow<'s, Schedule>>,
     pub hops: Vec<RouteHop>,
 }
 
-impl Route<'_> {
-    /// The dialing schedule.
+impl<'s> Route<'s> {
+    /// The dialing schedule (while routing: the schedule reached last).
     pub fn dialing(&self) -> Option<&Schedule> {
-        self.visited.last().map(|s| &**s)
+        Some(self.later.last().unwrap_or(&self.start))
+    }
+
+    /// Every schedule visited, the resolved one first.
+    pub fn visited(&self) -> impl Iterator<Item = &Cow<'s, Schedule>> {
+        std::iter::once(&self.start).chain(&self.later)
     }
 
     /// The ids of every schedule on the route, on the stack: a route that
@@ -32,7 +41,7 @@ impl Route<'_> {
             ids: [""; MAX_HOPS + 1],
             len: 0,
         };
-        for (slot, schedule) in ids.ids.iter_mut().zip(&self.visited) {
+        for (slot, schedule) in ids.ids.iter_mut().zip(self.visited()) {
             *slot = &schedule.id;
             ids.len += 1;
         }
@@ -62,11 +71,12 @@ pub(crate) fn route<'s>(
     schedules: &'s (impl ScheduleStore + ?Sized),
 ) -> Result<Route<'s>, Rejection> {
     let mut route = Route {
-        visited: vec![start],
+        start,
+        later: Vec::new(),
         hops: Vec::new(),
     };
     loop {
-        let Some(current) = route.visited.last() else {
+        let Some(current) = route.dialing() else {
             return Err(Rejection::RoutingLoop {
                 route: String::new(),
             });
@@ -110,14 +120,10 @@ pub(crate) fn route<'s>(
             schedule_id: current.id.clone(),
             distribution_id: chosen.id.clone(),
         });
-        let seen = route.visited.iter().any(|s| s.id == target.id);
-        route.visited.push(target);
+        let seen = route.visited().any(|s| s.id == target.id);
+        route.later.push(target);
         if seen || route.hops.len() > MAX_HOPS {
-            let path: Vec<String> = route
-                .visited
-                .iter()
-                .map(|s| format!("`{}`", s.id))
-                .collect();
+            let path: Vec<String> = route.visited().map(|s| format!("`{}`", s.id)).collect();
             return Err(Rejection::RoutingLoop {
                 route: format!(
                     "{}{}",

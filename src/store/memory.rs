@@ -32,9 +32,9 @@ use crate::phone::{NumberReader, Region, E164};
 
 mod hash;
 mod numbers;
-mod table;
+pub(crate) mod table;
 
-use hash::NumberHash;
+pub(crate) use hash::NumberHash;
 use numbers::{NumberTable, SIDE};
 use table::{RobinTable, Slot};
 
@@ -85,10 +85,8 @@ pub enum StoreError {
 /// ```
 #[derive(Debug, Default)]
 pub struct InMemoryLeadStore {
-    /// The leads; `None` is a hole left by a removal.
-    slots: Vec<Option<Lead>>,
-    /// The E.164 digits each slot's lead is live-indexed under; 0: not indexed.
-    live_numbers: Vec<u64>,
+    /// The leads with their numbers; `None` is a hole left by a removal.
+    slots: Vec<Option<Stored>>,
     /// Holes in `slots`, to fill first.
     free: Vec<u32>,
     /// Company id -> its indexes (SipHash: ids come from requests).
@@ -100,6 +98,30 @@ pub struct InMemoryLeadStore {
     /// SipHash keys of the id indexes.
     keys: RandomState,
     len: usize,
+}
+
+/// A lead in the slab, with the number it reads as.
+#[derive(Debug)]
+struct Stored {
+    lead: Lead,
+    /// The E.164 digits the lead's number reads as; 0: unread or unreadable.
+    /// A live lead with digits is indexed under them.
+    digits: u64,
+    /// The region the store read `digits` in itself ([`InMemoryLeadStore::insert`]);
+    /// `None` when the caller gave them ([`InMemoryLeadStore::insert_read`]),
+    /// which the live index trusts but the lead path does not.
+    read_in: Option<Region>,
+}
+
+impl Stored {
+    /// The digits the lead is live-indexed under; 0: not indexed.
+    fn indexed(&self) -> u64 {
+        if self.lead.status.is_live() {
+            self.digits
+        } else {
+            0
+        }
+    }
 }
 
 /// One company's indexes into the slab.
@@ -150,10 +172,16 @@ impl Slot for LiveSlot {
     }
 }
 
+/// The lead in slot `i`, with its number.
+#[inline]
+fn stored_at(slots: &[Option<Stored>], i: u32) -> Option<&Stored> {
+    slots.get(i as usize)?.as_ref()
+}
+
 /// The lead in slot `i`.
 #[inline]
-fn lead_at(slots: &[Option<Lead>], i: u32) -> Option<&Lead> {
-    slots.get(i as usize)?.as_ref()
+fn lead_at(slots: &[Option<Stored>], i: u32) -> Option<&Lead> {
+    stored_at(slots, i).map(|s| &s.lead)
 }
 
 /// The id index's tag of a lead id: the high half of its SipHash, never 0.
@@ -164,7 +192,7 @@ fn id_tag(keys: &RandomState, lead_id: &str) -> u64 {
 
 /// Whether slot `i` holds lead `lead_id` (of the company whose index asks).
 #[inline]
-fn is_lead(slots: &[Option<Lead>], i: u32, lead_id: &str) -> bool {
+fn is_lead(slots: &[Option<Stored>], i: u32, lead_id: &str) -> bool {
     lead_at(slots, i).is_some_and(|l| l.id == lead_id)
 }
 
@@ -187,14 +215,12 @@ impl InMemoryLeadStore {
     /// Makes room for `additional` more leads in the slab.
     pub fn reserve(&mut self, additional: usize) {
         self.slots.reserve(additional);
-        self.live_numbers.reserve(additional);
     }
 
     /// Gives back the memory that growth left unused (after a bulk load,
     /// say).
     pub fn shrink_to_fit(&mut self) {
         self.slots.shrink_to_fit();
-        self.live_numbers.shrink_to_fit();
         self.free.shrink_to_fit();
         self.younger.shrink_to_fit();
         self.companies.shrink_to_fit();
@@ -209,6 +235,9 @@ impl InMemoryLeadStore {
 
     /// Stores a lead, reading its number in `region` for the live index (a
     /// number that does not read is stored but never matched by number).
+    /// The number read is kept: a decision on the lead path in the same
+    /// region does not read it again
+    /// ([`LeadStore::lead_and_number`]).
     ///
     /// # Errors
     /// [`StoreError::DuplicateLead`] when the company has a lead with that
@@ -219,17 +248,17 @@ impl InMemoryLeadStore {
         region: Region,
         reader: &NumberReader,
     ) -> Result<(), StoreError> {
-        let number = if lead.status.is_live() {
-            reader.read(&lead.number, region).ok()
-        } else {
-            None
-        };
-        self.insert_read(lead, number)
+        match reader.read(&lead.number, region) {
+            Ok(n) => self.insert_stored(lead, n.digits(), Some(region)),
+            Err(_) => self.insert_stored(lead, 0, None),
+        }
     }
 
     /// Stores a lead whose number the caller has already read (`None`: it
     /// does not read), as a bulk load from a database of normalised numbers
-    /// does. Only a live lead is indexed by number.
+    /// does. Only a live lead is indexed by number. The lead path reads the
+    /// number again at each decision, as the store cannot vouch for it
+    /// (use [`InMemoryLeadStore::insert`] to have it read once).
     ///
     /// # Errors
     /// As [`InMemoryLeadStore::insert`].
@@ -243,9 +272,23 @@ impl InMemoryLeadStore {
     /// assert_eq!(leads.live_lead("acme", "sch-solar", n).unwrap().id, "lead-bob");
     /// ```
     pub fn insert_read(&mut self, lead: Lead, number: Option<E164>) -> Result<(), StoreError> {
+        let digits = match number {
+            Some(n) if lead.status.is_live() => n.digits(),
+            _ => 0,
+        };
+        self.insert_stored(lead, digits, None)
+    }
+
+    /// Stores a lead whose number reads as `digits` (0: none), read by the
+    /// store in `read_in` or given by the caller (`None`).
+    fn insert_stored(
+        &mut self,
+        lead: Lead,
+        digits: u64,
+        read_in: Option<Region>,
+    ) -> Result<(), StoreError> {
         let Self {
             slots,
-            live_numbers,
             free,
             companies,
             younger,
@@ -273,11 +316,7 @@ impl InMemoryLeadStore {
                 _ => return Err(StoreError::Full),
             },
         };
-        let digits = match number {
-            Some(n) if lead.status.is_live() => n.digits(),
-            _ => 0,
-        };
-        if digits != 0 {
+        if digits != 0 && lead.status.is_live() {
             let numbers = match company.live.get_mut(lead.schedule_id.as_str()) {
                 Some(numbers) => numbers,
                 None => company
@@ -293,17 +332,17 @@ impl InMemoryLeadStore {
                 }),
             }
         }
+        let stored = Stored {
+            lead,
+            digits,
+            read_in,
+        };
         if free.pop().is_some() {
-            if let (Some(slot), Some(n)) = (
-                slots.get_mut(index as usize),
-                live_numbers.get_mut(index as usize),
-            ) {
-                *slot = Some(lead);
-                *n = digits;
+            if let Some(slot) = slots.get_mut(index as usize) {
+                *slot = Some(stored);
             }
         } else {
-            slots.push(Some(lead));
-            live_numbers.push(digits);
+            slots.push(Some(stored));
         }
         company.by_id.insert(IdSlot::new(tag, index));
         *len += 1;
@@ -323,7 +362,6 @@ impl InMemoryLeadStore {
     pub fn remove(&mut self, company_id: &str, lead_id: &str) -> Option<Lead> {
         let Self {
             slots,
-            live_numbers,
             free,
             companies,
             younger,
@@ -337,10 +375,9 @@ impl InMemoryLeadStore {
                 is_lead(slots, s.index(), lead_id)
             })?
             .index();
-        let lead = slots.get_mut(index as usize)?.take()?;
-        let digits = live_numbers
-            .get_mut(index as usize)
-            .map_or(0, std::mem::take);
+        let stored = slots.get_mut(index as usize)?.take()?;
+        let digits = stored.indexed();
+        let lead = stored.lead;
         free.push(index);
         *len -= 1;
         if digits == 0 {
@@ -389,6 +426,27 @@ impl LeadStore for InMemoryLeadStore {
             .by_id
             .find(tag, |s| is_lead(&self.slots, s.index(), lead_id))?;
         lead_at(&self.slots, slot.index()).map(Cow::Borrowed)
+    }
+
+    fn lead_and_number(
+        &self,
+        company_id: &str,
+        lead_id: &str,
+        region: Region,
+    ) -> Option<(Cow<'_, Lead>, Option<E164>)> {
+        let company = self.companies.get(company_id)?;
+        let tag = id_tag(&self.keys, lead_id);
+        let slot = company
+            .by_id
+            .find(tag, |s| is_lead(&self.slots, s.index(), lead_id))?;
+        let stored = stored_at(&self.slots, slot.index())?;
+        // Only digits the store read itself, in this region, are the
+        // reader's verdict.
+        let number = match stored.read_in {
+            Some(r) if r == region => E164::from_digits(stored.digits),
+            _ => None,
+        };
+        Some((Cow::Borrowed(&stored.lead), number))
     }
 
     fn live_lead(
@@ -1269,6 +1327,39 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn only_numbers_the_store_read_in_the_region_are_handed_back() {
+        let r = reader();
+        let gb: Region = "GB".parse().unwrap();
+        let n = E164::from_digits(17195551234).unwrap();
+        let mut leads = InMemoryLeadStore::new();
+        let mut done = Lead::live("done", "acme", "s", "(719) 555-1234");
+        done.status = crate::model::LeadStatus::from("completed");
+        leads.insert(done, Region::US, &r).unwrap();
+        leads
+            .insert(Lead::live("bad", "acme", "s", "12345"), Region::US, &r)
+            .unwrap();
+        leads
+            .insert_read(Lead::live("given", "acme", "s", "+17195551234"), Some(n))
+            .unwrap();
+        let number = |id: &str, region: Region| {
+            let (lead, number) = leads.lead_and_number("acme", id, region).unwrap();
+            assert_eq!(lead.id, id);
+            number
+        };
+        assert_eq!(number("done", Region::US), Some(n), "read, though not live");
+        assert_eq!(number("done", gb), None, "read in another region");
+        assert_eq!(number("bad", Region::US), None, "does not read");
+        assert_eq!(number("given", Region::US), None, "the caller's reading");
+        assert!(leads
+            .lead_and_number("globex", "done", Region::US)
+            .is_none());
+        // Not live: read, but never matched by number.
+        assert_eq!(leads.live_lead("acme", "s", n).unwrap().id, "given");
+        assert_eq!(leads.remove("acme", "done").unwrap().id, "done");
+        assert_eq!(leads.live_lead("acme", "s", n).unwrap().id, "given");
     }
 
     #[test]

@@ -12,10 +12,12 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 
 use crate::model::{Lead, Schedule, Suppression};
-use crate::phone::E164;
+use crate::phone::{Region, E164};
 
 mod memory;
 
+pub(crate) use memory::table::{RobinTable, Slot};
+pub(crate) use memory::NumberHash;
 pub use memory::{InMemoryLeadStore, InMemoryScheduleStore, InMemorySuppressionList, StoreError};
 
 /// Leads, by id and by number.
@@ -31,6 +33,37 @@ pub use memory::{InMemoryLeadStore, InMemoryScheduleStore, InMemorySuppressionLi
 pub trait LeadStore: Send + Sync {
     /// The lead with this id in this company.
     fn lead(&self, company_id: &str, lead_id: &str) -> Option<Cow<'_, Lead>>;
+
+    /// The lead with this id in this company, and what its number reads as
+    /// in `region` when the store already knows it (`None`: the caller reads
+    /// it). The pipeline's lead path asks this, to skip reading the number
+    /// again.
+    ///
+    /// An implementation must answer `Some(n)` only when
+    /// [`NumberReader::read`](crate::NumberReader::read) of the lead's
+    /// `number` in `region` gives `Ok(n)`, or decisions would differ from
+    /// reading it. The default answers [`LeadStore::lead`] and `None`.
+    ///
+    /// # Example
+    /// ```
+    /// use dialgate::{E164, InMemoryLeadStore, Lead, LeadStore, NumberReader, Region};
+    /// let mut leads = InMemoryLeadStore::new();
+    /// leads.insert(Lead::live("lead-ann", "acme", "sch-solar", "(719) 555-1234"), Region::US, &NumberReader::new()).unwrap();
+    /// let (lead, number) = leads.lead_and_number("acme", "lead-ann", Region::US).unwrap();
+    /// assert_eq!(lead.id, "lead-ann");
+    /// assert_eq!(number, E164::from_digits(17195551234));
+    /// let gb = "GB".parse().unwrap();
+    /// assert_eq!(leads.lead_and_number("acme", "lead-ann", gb).unwrap().1, None, "read in another region");
+    /// ```
+    fn lead_and_number(
+        &self,
+        company_id: &str,
+        lead_id: &str,
+        region: Region,
+    ) -> Option<(Cow<'_, Lead>, Option<E164>)> {
+        let _ = region;
+        self.lead(company_id, lead_id).map(|lead| (lead, None))
+    }
 
     /// A live lead of this company's schedule whose number reads as `number`.
     fn live_lead(&self, company_id: &str, schedule_id: &str, number: E164)
@@ -82,6 +115,9 @@ macro_rules! forward {
         impl<T: LeadStore + ?Sized> LeadStore for $wrapper {
             fn lead(&self, company_id: &str, lead_id: &str) -> Option<Cow<'_, Lead>> {
                 (**self).lead(company_id, lead_id)
+            }
+            fn lead_and_number(&self, company_id: &str, lead_id: &str, region: Region) -> Option<(Cow<'_, Lead>, Option<E164>)> {
+                (**self).lead_and_number(company_id, lead_id, region)
             }
             fn live_lead(&self, company_id: &str, schedule_id: &str, number: E164) -> Option<Cow<'_, Lead>> {
                 (**self).live_lead(company_id, schedule_id, number)

@@ -57,7 +57,6 @@ fn slots_for(len: usize) -> usize {
 
 impl<S: Slot> RobinTable<S> {
     /// How many slots are filled.
-    #[cfg(test)]
     pub(crate) fn len(&self) -> usize {
         self.len
     }
@@ -236,6 +235,24 @@ impl<S: Slot> RobinTable<S> {
     fn rehash(&mut self, capacity: usize) {
         let old = std::mem::replace(&mut self.slots, vec![S::default(); capacity]);
         for slot in old.into_iter().filter(|s| s.key() != 0) {
+            self.place(slot);
+        }
+    }
+
+    /// Keeps the slots `keep` takes, in a table of the same capacity.
+    pub(crate) fn retain(&mut self, mut keep: impl FnMut(S) -> bool) {
+        let kept: Vec<S> = self
+            .slots
+            .iter()
+            .copied()
+            .filter(|s| s.key() != 0 && keep(*s))
+            .collect();
+        if kept.len() == self.len {
+            return;
+        }
+        self.len = kept.len();
+        self.slots.fill(S::default());
+        for slot in kept {
             self.place(slot);
         }
     }
