@@ -66,6 +66,34 @@ fn bench(c: &mut Criterion) {
         });
     }
     group.finish();
+
+    // No cliff as countries are added: the same reader over the first 5,
+    // 20 and all of the corpus' countries (phonenumber's regex cache is what
+    // fell off one past about ten).
+    let mut regions: Vec<Region> = Vec::new();
+    for (_, r) in &intl {
+        if !regions.contains(r) {
+            regions.push(*r);
+        }
+    }
+    let mut group = c.benchmark_group("number_countries");
+    group.throughput(Throughput::Elements(1));
+    for k in [5, 20, regions.len()] {
+        let chosen = regions.get(..k).unwrap_or(&regions);
+        let set: Vec<(String, Region)> = intl
+            .iter()
+            .filter(|(_, r)| chosen.contains(r))
+            .cloned()
+            .collect();
+        let mut items = set.iter().cycle();
+        group.bench_function(format!("dialgate/{k}"), |b| {
+            b.iter(|| {
+                let (text, region) = next(&mut items);
+                black_box(reader.read(black_box(text), region))
+            });
+        });
+    }
+    group.finish();
 }
 
 criterion_group!(benches, bench);

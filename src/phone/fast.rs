@@ -577,7 +577,7 @@ impl Tables {
             match self.source_for(code, national.trim_start_matches('0')) {
                 Err(Unsure) => return Verdict::Unsure,
                 Ok(None) => None,
-                Ok(Some(i)) => match self.rules(i) {
+                Ok(Some((i, _))) => match self.rules(i) {
                     Some(rules) => Some(rules),
                     None => return Verdict::Unsure,
                 },
@@ -641,24 +641,29 @@ impl Tables {
     }
 
     /// `validator::source_for`: the metadata entry whose rules read a
-    /// national number of `code`; `Ok(None)` where there is none.
-    fn source_for(&self, code: u16, national: &str) -> Result<Option<usize>, Unsure> {
+    /// national number of `code`; `Ok(None)` where there is none. The flag
+    /// says the entry's `number_type` is already known not to be unknown (it
+    /// was how the entry was chosen), so `is_valid` need not ask again.
+    fn source_for(&self, code: u16, national: &str) -> Result<Option<(usize, bool)>, Unsure> {
         let Some(info) = self.codes.get(usize::from(code)) else {
             return Ok(None);
         };
         match &info.plan {
             Plan::Never => Ok(None),
             Plan::Unsure => Err(Unsure),
-            Plan::Single(i) => Ok(Some(*i)),
+            Plan::Single(i) => Ok(Some((*i, false))),
             Plan::Multi(steps) => {
                 for &(checked, returned) in steps.iter() {
                     let r = self.rules(checked).ok_or(Unsure)?;
-                    let hit = match &r.leading_digits {
-                        Some(ld) => ld.match_at_start(national).is_some(),
-                        None => r.is_known_type(national),
-                    };
-                    if hit {
-                        return Ok(Some(returned));
+                    match &r.leading_digits {
+                        Some(ld) if ld.match_at_start(national).is_some() => {
+                            return Ok(Some((returned, false)))
+                        }
+                        Some(_) => {}
+                        None if r.is_known_type(national) => {
+                            return Ok(Some((returned, returned == checked)))
+                        }
+                        None => {}
                     }
                 }
                 Ok(None)
@@ -671,7 +676,8 @@ impl Tables {
         match self.source_for(code, national) {
             Err(Unsure) => Verdict::Unsure,
             Ok(None) => Verdict::Invalid,
-            Ok(Some(i)) => match self.rules(i) {
+            Ok(Some((_, true))) => Verdict::Valid(0),
+            Ok(Some((i, false))) => match self.rules(i) {
                 None => Verdict::Unsure,
                 Some(r) if r.is_known_type(national) => Verdict::Valid(0),
                 Some(_) => Verdict::Invalid,
