@@ -196,6 +196,27 @@ fn foreign_numbers_keep_their_digits() {
     }
 }
 
+/// Found by `cargo fuzz run number`: phonenumber reads `55 0900 2123 4` in
+/// BR as +55900212344 but finds that E.164 text itself invalid (BR's national
+/// prefix for parsing, `90`, is stripped from it). The reader gives
+/// phonenumber's verdict on each text, whatever the other reads as.
+#[test]
+fn an_e164_text_reads_as_phonenumber_reads_it() {
+    let r = NumberReader::new();
+    let br: Region = "BR".parse().expect("BR");
+    for text in ["\u{1}55 0900 -2123g4", "+55900212344", "+4915112345678"] {
+        assert_eq!(
+            r.read(text, br).ok(),
+            dialgate::phone::reference_read(text, br),
+            "{text:?} in BR"
+        );
+    }
+    assert_eq!(
+        r.read("\u{1}55 0900 -2123g4", br).map(|n| n.digits()),
+        Ok(55900212344)
+    );
+}
+
 // ---------------------------------------------------------------- bodies
 
 #[test]
