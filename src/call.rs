@@ -44,6 +44,14 @@ pub enum Guard {
 
 impl Guard {
     /// Every guard, in order.
+    ///
+    /// # Example
+    /// ```
+    /// use dialgate::Guard;
+    /// assert_eq!(Guard::ALL.first(), Some(&Guard::Shape));
+    /// assert_eq!(Guard::ALL.last(), Some(&Guard::Cps));
+    /// assert!(Guard::ALL.windows(2).all(|w| w[0] < w[1]));
+    /// ```
     pub const ALL: [Guard; 10] = [
         Guard::Shape,
         Guard::Resolve,
@@ -59,6 +67,13 @@ impl Guard {
 
     /// The guards of the pure pipeline (steps 1 to 7), which read state and
     /// change nothing.
+    ///
+    /// # Example
+    /// ```
+    /// use dialgate::Guard;
+    /// assert_eq!(Guard::PIPELINE[..], Guard::ALL[..7]);
+    /// assert!(!Guard::PIPELINE.contains(&Guard::Cps));
+    /// ```
     pub const PIPELINE: [Guard; 7] = [
         Guard::Shape,
         Guard::Resolve,
@@ -70,6 +85,13 @@ impl Guard {
     ];
 
     /// The guard's name as the Call record lists it.
+    ///
+    /// # Example
+    /// ```
+    /// use dialgate::Guard;
+    /// assert_eq!(Guard::RedialWindow.name(), "redial_window");
+    /// assert_eq!(Guard::ConcurrentLead.name(), "concurrent_lead");
+    /// ```
     pub fn name(self) -> &'static str {
         match self {
             Guard::Shape => "shape",
@@ -125,6 +147,13 @@ pub enum LeadOrigin {
 
 impl LeadOrigin {
     /// The origin as the Call record writes it.
+    ///
+    /// # Example
+    /// ```
+    /// use dialgate::LeadOrigin;
+    /// assert_eq!(LeadOrigin::Existing.as_str(), "existing");
+    /// assert_eq!(serde_json::to_value(LeadOrigin::OneOff).unwrap(), LeadOrigin::OneOff.as_str());
+    /// ```
     pub fn as_str(self) -> &'static str {
         match self {
             LeadOrigin::Existing => "existing",
@@ -206,6 +235,16 @@ pub struct Call {
 
 impl Call {
     /// The success line: `{"ok": true, "call": CALL}`.
+    ///
+    /// # Example
+    /// ```
+    /// # use dialgate::*;
+    /// # let (engine, company) = dialgate::doc_example();
+    /// let line = engine.make_call(&company, &MakeCallRequest::for_lead("lead-ann")).unwrap().call().to_json();
+    /// assert_eq!(line["call"]["lead_id"], "lead-ann");
+    /// assert_eq!(line["call"]["to"], "+17195551234");
+    /// assert_eq!(line["call"]["guards"][9], "cps");
+    /// ```
     pub fn to_json(&self) -> serde_json::Value {
         let call = serde_json::to_value(self).unwrap_or(serde_json::Value::Null);
         serde_json::json!({"ok": true, "call": call})

@@ -52,6 +52,13 @@ pub struct FakeClock {
 
 impl FakeClock {
     /// A clock stopped at `t`.
+    ///
+    /// # Example
+    /// ```
+    /// use dialgate::{Clock, FakeClock};
+    /// let t = dialgate::timefmt::parse("2026-11-26T15:00:00Z").unwrap();
+    /// assert_eq!(FakeClock::new(t).now(), t);
+    /// ```
     pub fn new(t: DateTime<Utc>) -> Self {
         FakeClock {
             nanos: Arc::new(AtomicI64::new(to_nanos(t))),
@@ -62,16 +69,40 @@ impl FakeClock {
     ///
     /// # Errors
     /// A message when `text` is not RFC 3339.
+    ///
+    /// # Example
+    /// ```
+    /// use dialgate::{Clock, FakeClock};
+    /// let clock = FakeClock::at("2026-11-26T10:00:00-05:00").unwrap();
+    /// assert_eq!(dialgate::timefmt::rfc3339(clock.now()), "2026-11-26T15:00:00Z");
+    /// assert!(FakeClock::at("tomorrow").is_err());
+    /// ```
     pub fn at(text: &str) -> Result<Self, String> {
         crate::timefmt::parse(text).map(Self::new)
     }
 
     /// Moves the clock to `t` (backwards too: the host decides).
+    ///
+    /// # Example
+    /// ```
+    /// use dialgate::{timefmt, Clock, FakeClock};
+    /// let clock = FakeClock::at("2026-11-26T15:00:00Z").unwrap();
+    /// clock.set(timefmt::parse("2026-11-26T14:59:00Z").unwrap());
+    /// assert_eq!(timefmt::rfc3339(clock.now()), "2026-11-26T14:59:00Z");
+    /// ```
     pub fn set(&self, t: DateTime<Utc>) {
         self.nanos.store(to_nanos(t), Ordering::SeqCst);
     }
 
     /// Moves the clock forward by `d`.
+    ///
+    /// # Example
+    /// ```
+    /// use dialgate::{timefmt, Clock, FakeClock};
+    /// let clock = FakeClock::at("2026-11-26T15:00:00Z").unwrap();
+    /// clock.advance(chrono::Duration::seconds(30));
+    /// assert_eq!(timefmt::rfc3339(clock.now()), "2026-11-26T15:00:30Z");
+    /// ```
     pub fn advance(&self, d: Duration) {
         let step = d.num_nanoseconds().unwrap_or(i64::MAX);
         self.nanos.fetch_add(step, Ordering::SeqCst);

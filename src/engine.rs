@@ -53,6 +53,15 @@ where
     P: SuppressionList,
 {
     /// An engine over these stores and clock, with in-process admission.
+    ///
+    /// # Example
+    /// ```
+    /// use dialgate::*;
+    /// let engine = Engine::new(InMemoryLeadStore::new(), InMemoryScheduleStore::new(), InMemorySuppressionList::new(), SystemClock);
+    /// let acme = Company::new("acme", 5).unwrap();
+    /// let err = engine.make_call(&acme, &MakeCallRequest::for_lead("lead-ann")).unwrap_err();
+    /// assert_eq!(err.code(), "unknown_lead");
+    /// ```
     pub fn new(leads: L, schedules: S, suppressions: P, clock: impl Clock + 'static) -> Self {
         Engine {
             leads,
@@ -83,33 +92,84 @@ where
 
     /// Uses this number reader (one already built, to share its compiled
     /// tables).
+    ///
+    /// # Example
+    /// ```
+    /// use dialgate::*;
+    /// let reader = NumberReader::new();
+    /// let engine = Engine::new(InMemoryLeadStore::new(), InMemoryScheduleStore::new(), InMemorySuppressionList::new(), SystemClock)
+    ///     .with_number_reader(reader.clone());
+    /// assert_eq!(engine.numbers().read("(719) 555-1234", Region::US), reader.read("(719) 555-1234", Region::US));
+    /// ```
     pub fn with_number_reader(mut self, numbers: NumberReader) -> Self {
         self.numbers = numbers;
         self
     }
 
     /// The number reader the engine uses (for indexing stores the same way).
+    ///
+    /// # Example
+    /// ```
+    /// # let (engine, _company) = dialgate::doc_example();
+    /// let n = engine.numbers().read("(719) 555-1234", dialgate::Region::US).unwrap();
+    /// assert_eq!(n.to_string(), "+17195551234");
+    /// ```
     pub fn numbers(&self) -> &NumberReader {
         &self.numbers
     }
 
     /// The lead store.
+    ///
+    /// # Example
+    /// ```
+    /// # use dialgate::*;
+    /// # let (engine, _company) = dialgate::doc_example();
+    /// assert_eq!(engine.leads().len(), 1);
+    /// assert_eq!(engine.leads().lead("acme", "lead-ann").unwrap().schedule_id, "sch-solar");
+    /// ```
     pub fn leads(&self) -> &L {
         &self.leads
     }
 
     /// The lead store, to add or change leads between decisions (a committed
     /// one-off lead, say).
+    ///
+    /// # Example
+    /// ```
+    /// # use dialgate::*;
+    /// # let (mut engine, company) = dialgate::doc_example();
+    /// let reader = engine.numbers().clone();
+    /// engine.leads_mut().insert(Lead::live("lead-bob", "acme", "sch-solar", "+17195550199"), Region::US, &reader).unwrap();
+    /// assert!(engine.make_call(&company, &MakeCallRequest::for_lead("lead-bob")).is_ok());
+    /// ```
     pub fn leads_mut(&mut self) -> &mut L {
         &mut self.leads
     }
 
     /// The schedule store.
+    ///
+    /// # Example
+    /// ```
+    /// # use dialgate::*;
+    /// # let (mut engine, company) = dialgate::doc_example();
+    /// engine.schedules_mut().insert(Schedule::dialer("sch-roof", "acme", "tok-roof")).unwrap();
+    /// let plan = engine.dry_run(&company, &MakeCallRequest::for_token("tok-roof", "+17195557777")).unwrap();
+    /// assert_eq!(plan.schedule_id, "sch-roof");
+    /// ```
     pub fn schedules_mut(&mut self) -> &mut S {
         &mut self.schedules
     }
 
     /// The suppression list.
+    ///
+    /// # Example
+    /// ```
+    /// # use dialgate::*;
+    /// # let (mut engine, company) = dialgate::doc_example();
+    /// engine.suppressions_mut().insert(Suppression::everywhere(SuppressionMatch::prefix("+1719555").unwrap()));
+    /// let err = engine.make_call(&company, &MakeCallRequest::for_lead("lead-ann")).unwrap_err();
+    /// assert_eq!(err.code(), "suppressed_contact");
+    /// ```
     pub fn suppressions_mut(&mut self) -> &mut P {
         &mut self.suppressions
     }
@@ -146,6 +206,16 @@ where
     ///
     /// # Errors
     /// The rejection of the first failing step; nothing is claimed.
+    ///
+    /// # Example
+    /// ```
+    /// # use dialgate::*;
+    /// # let (engine, company) = dialgate::doc_example();
+    /// // The promote case: `lead-ann` is a live lead of the schedule with this number.
+    /// let admitted = engine.make_call(&company, &MakeCallRequest::for_schedule("sch-solar", "(719) 555-1234")).unwrap();
+    /// assert_eq!(admitted.call().lead_id, "lead-ann");
+    /// assert_eq!(admitted.call().guards, Guard::ALL);
+    /// ```
     pub fn make_call(
         &self,
         company: &Company,
@@ -307,22 +377,60 @@ pub struct Committed {
 
 impl Admitted {
     /// The Call record.
+    ///
+    /// # Example
+    /// ```
+    /// # use dialgate::*;
+    /// # let (engine, company) = dialgate::doc_example();
+    /// let admitted = engine.make_call(&company, &MakeCallRequest::for_lead("lead-ann")).unwrap();
+    /// assert_eq!(admitted.call().schedule_id, "sch-solar");
+    /// assert_eq!(admitted.call().to.to_string(), "+17195551234");
+    /// ```
     pub fn call(&self) -> &Call {
         &self.call
     }
 
     /// The one-off lead this call creates, if any.
+    ///
+    /// # Example
+    /// ```
+    /// # use dialgate::*;
+    /// # let (engine, company) = dialgate::doc_example();
+    /// let admitted = engine.make_call(&company, &MakeCallRequest::for_schedule("sch-solar", "+17195557777")).unwrap();
+    /// let lead = admitted.one_off_lead().unwrap();
+    /// assert_eq!(lead.id, admitted.call().lead_id);
+    /// assert_eq!(lead.number, "+17195557777");
+    /// ```
     pub fn one_off_lead(&self) -> Option<&Lead> {
         self.one_off_lead.as_ref()
     }
 
     /// The claims held.
+    ///
+    /// # Example
+    /// ```
+    /// # use dialgate::*;
+    /// # let (engine, company) = dialgate::doc_example();
+    /// let admitted = engine.make_call(&company, &MakeCallRequest::for_schedule("sch-solar", "+17195557777")).unwrap();
+    /// assert!(admitted.claim().one_off);
+    /// assert_eq!(&*admitted.claim().company_id, "acme");
+    /// ```
     pub fn claim(&self) -> &Claim {
         &self.hold.claim
     }
 
     /// The call was placed: the redial window runs from the admission time
     /// and the one-off lead, if any, is no longer in flight.
+    ///
+    /// # Example
+    /// ```
+    /// # use dialgate::*;
+    /// # let (engine, company) = dialgate::doc_example();
+    /// let done = engine.make_call(&company, &MakeCallRequest::for_lead("lead-ann")).unwrap().commit();
+    /// assert_eq!(done.call.lead_id, "lead-ann");
+    /// let again = engine.make_call(&company, &MakeCallRequest::for_lead("lead-ann")).unwrap_err();
+    /// assert_eq!(again.code(), "recently_dialed");
+    /// ```
     pub fn commit(mut self) -> Committed {
         self.hold.admission.commit(&self.hold.claim);
         self.hold.settled = true;
@@ -334,6 +442,16 @@ impl Admitted {
 
     /// The call was not placed: its redial claim and in-flight lead are
     /// dropped (the CPS token is spent).
+    ///
+    /// # Example
+    /// ```
+    /// # use dialgate::*;
+    /// # let (engine, company) = dialgate::doc_example();
+    /// let call = engine.make_call(&company, &MakeCallRequest::for_lead("lead-ann")).unwrap().release();
+    /// assert_eq!(call.lead_id, "lead-ann");
+    /// // Not placed, so no redial window runs.
+    /// assert!(engine.make_call(&company, &MakeCallRequest::for_lead("lead-ann")).is_ok());
+    /// ```
     pub fn release(mut self) -> Call {
         self.hold.admission.release(&self.hold.claim);
         self.hold.settled = true;

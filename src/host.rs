@@ -73,6 +73,14 @@ pub struct Host {
 
 impl Host {
     /// A host over `world`, its clock at the Unix epoch until the first step.
+    ///
+    /// # Example
+    /// ```
+    /// use dialgate::{host::Host, World};
+    /// let mut host = Host::new(World::from_json(r#"{"companies": [{"id": "acme", "cps_limit": 5}]}"#).unwrap());
+    /// let out = host.step_json(r#"{"at": "2026-11-26T15:00:00Z", "company_id": "acme", "make_call": {"lead_id": "lead-ann"}}"#).unwrap();
+    /// assert_eq!(out["error"]["code"], "unknown_lead");
+    /// ```
     pub fn new(world: World) -> Host {
         let clock = FakeClock::new(DateTime::UNIX_EPOCH);
         let (companies, engine) = world.into_parts(clock.clone());
@@ -91,6 +99,16 @@ impl Host {
     /// A one-line message for a step that is not valid input: malformed JSON,
     /// an unknown key, no or several actions, an unknown company, a time
     /// before the previous step's.
+    ///
+    /// # Example
+    /// ```
+    /// use dialgate::{host::Host, World};
+    /// let mut host = Host::new(World::from_json(r#"{"companies": [{"id": "acme", "cps_limit": 5}],
+    ///   "schedules": [{"id": "sch-solar", "company_id": "acme", "lead_token": "tok-solar"}]}"#).unwrap());
+    /// let out = host.step_json(r#"{"at": "2026-11-26T15:00:00Z", "company_id": "acme", "label": "c1", "begin": {"schedule_id": "sch-solar", "to": "+17195551234"}}"#).unwrap();
+    /// assert_eq!(out["call"]["lead_origin"], "one_off");
+    /// assert_eq!(host.step_json(r#"{"at": "2026-11-26T15:00:01Z", "commit": "c1"}"#).unwrap()["ok"], true);
+    /// ```
     pub fn step_json(&mut self, text: &str) -> Result<Value, String> {
         let step: StepFile = serde_json::from_str::<Object<_>>(text)
             .map(|o| o.0)
@@ -217,6 +235,15 @@ impl Host {
 }
 
 /// The outcome of checking one scenario file.
+///
+/// # Example
+/// ```
+/// let text = r#"{"world": {"companies": [{"id": "acme", "cps_limit": 5}]},
+///   "steps": [{"at": "2026-11-26T15:00:00Z", "company_id": "acme", "make_call": {"lead_id": "lead-ann"}, "expect": {"ok": true}}]}"#;
+/// let report = dialgate::host::check_scenario("acme.json", text).unwrap();
+/// assert_eq!(report.passed, 0);
+/// assert!(report.mismatches[0].starts_with("acme.json: step 1: expected"));
+/// ```
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct CheckReport {
     /// Steps whose expectation held.

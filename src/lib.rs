@@ -43,6 +43,15 @@ pub use store::{
 pub use world::{World, WorldError};
 
 /// The engine type the in-memory stores make.
+///
+/// # Example
+/// ```
+/// use dialgate::*;
+/// let engine: InMemoryEngine = Engine::new(InMemoryLeadStore::new(), InMemoryScheduleStore::new(), InMemorySuppressionList::new(), SystemClock);
+/// let acme = Company::new("acme", 5).unwrap();
+/// let err = engine.dry_run(&acme, &MakeCallRequest::for_schedule("sch-solar", "+17195551234")).unwrap_err();
+/// assert_eq!(err.code(), "schedule_not_found");
+/// ```
 pub type InMemoryEngine = Engine<InMemoryLeadStore, InMemoryScheduleStore, InMemorySuppressionList>;
 
 /// A small engine for the documentation's examples: company `acme` (5 cps),
@@ -60,7 +69,7 @@ pub fn doc_example() -> (InMemoryEngine, Company) {
         &reader,
     );
     let clock =
-        FakeClock::new(chrono::DateTime::from_timestamp(1_795_791_600, 0).unwrap_or_default());
+        FakeClock::new(chrono::DateTime::from_timestamp(1_795_705_200, 0).unwrap_or_default());
     let engine = Engine::new(leads, schedules, InMemorySuppressionList::new(), clock);
     let company = Company {
         id: "acme".into(),

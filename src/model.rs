@@ -11,6 +11,15 @@ use serde::{Deserialize, Serialize};
 use crate::phone::Region;
 
 /// The flat routing data of a request or a lead: keys to scalars.
+///
+/// # Example
+/// ```
+/// use dialgate::{Data, Scalar};
+/// let mut data = Data::new();
+/// data.insert("state".into(), Scalar::from("CO"));
+/// data.insert("homeowner".into(), Scalar::from(true));
+/// assert_eq!(data["homeowner"].text().as_deref(), Some("true"));
+/// ```
 pub type Data = BTreeMap<String, Scalar>;
 
 /// A scalar value of [`Data`]: string, number, boolean or null.
@@ -41,6 +50,15 @@ pub enum Scalar {
 impl Scalar {
     /// The text by which conditions compare this value; `None` for null,
     /// which conditions treat like a missing key.
+    ///
+    /// # Example
+    /// ```
+    /// use dialgate::Scalar;
+    /// assert_eq!(Scalar::from(true).text().as_deref(), Some("true"));
+    /// let bill: Scalar = serde_json::from_str("182.5").unwrap();
+    /// assert_eq!(bill.text().as_deref(), Some("182.5"));
+    /// assert_eq!(Scalar::Null.text(), None);
+    /// ```
     pub fn text(&self) -> Option<std::borrow::Cow<'_, str>> {
         use std::borrow::Cow;
         match self {
@@ -77,6 +95,12 @@ impl From<bool> for Scalar {
 }
 
 /// The default redial window, in seconds.
+///
+/// # Example
+/// ```
+/// use dialgate::{model::DEFAULT_REDIAL_WINDOW_S, Company};
+/// assert_eq!(Company::new("acme", 5).unwrap().redial_window_s, DEFAULT_REDIAL_WINDOW_S);
+/// ```
 pub const DEFAULT_REDIAL_WINDOW_S: u32 = 30;
 
 /// A tenant: the caller's account, passed in by the host from
@@ -104,6 +128,14 @@ pub struct Company {
 impl Company {
     /// A company with the default region (`US`) and redial window (30 s);
     /// `None` when `cps_limit` is zero.
+    ///
+    /// # Example
+    /// ```
+    /// use dialgate::Company;
+    /// let acme = Company::new("acme", 5).unwrap();
+    /// assert_eq!(acme.cps_limit.get(), 5);
+    /// assert!(Company::new("acme", 0).is_none());
+    /// ```
     pub fn new(id: impl Into<String>, cps_limit: u32) -> Option<Company> {
         Some(Company {
             id: id.into(),
@@ -134,6 +166,14 @@ pub enum ScheduleKind {
 
 impl ScheduleKind {
     /// Whether this is a router.
+    ///
+    /// # Example
+    /// ```
+    /// use dialgate::{Distribution, Schedule};
+    /// assert!(!Schedule::dialer("sch-solar", "acme", "tok-solar").kind.is_router());
+    /// let router = Schedule::router("sch-inbound", "acme", "tok-inbound", vec![Distribution::catch_all("d-all", "sch-solar")]);
+    /// assert!(router.kind.is_router());
+    /// ```
     pub fn is_router(&self) -> bool {
         matches!(self, ScheduleKind::Router(_))
     }
@@ -163,6 +203,14 @@ pub struct Schedule {
 
 impl Schedule {
     /// An active dialer schedule.
+    ///
+    /// # Example
+    /// ```
+    /// use dialgate::{Schedule, ScheduleKind};
+    /// let s = Schedule::dialer("sch-solar", "acme", "tok-solar");
+    /// assert_eq!(s.kind, ScheduleKind::Dialer);
+    /// assert_eq!(s.lead_token, "tok-solar");
+    /// ```
     pub fn dialer(id: &str, company_id: &str, lead_token: &str) -> Schedule {
         Schedule {
             id: id.to_owned(),
@@ -220,6 +268,14 @@ pub struct Distribution {
 
 impl Distribution {
     /// An active distribution with no conditions.
+    ///
+    /// # Example
+    /// ```
+    /// use dialgate::Distribution;
+    /// let d = Distribution::catch_all("d-all", "sch-solar");
+    /// assert!(d.active && d.when.is_empty());
+    /// assert_eq!(d.target_schedule_id, "sch-solar");
+    /// ```
     pub fn catch_all(id: &str, target_schedule_id: &str) -> Distribution {
         Distribution {
             id: id.to_owned(),
@@ -274,6 +330,13 @@ pub enum ConditionOp {
 
 impl ConditionOp {
     /// The operator's name as written in a world file.
+    ///
+    /// # Example
+    /// ```
+    /// use dialgate::ConditionOp;
+    /// assert_eq!(ConditionOp::NotIn(vec!["HI".into(), "AK".into()]).name(), "not_in");
+    /// assert_eq!(ConditionOp::Exists.name(), "exists");
+    /// ```
     pub fn name(&self) -> &'static str {
         match self {
             ConditionOp::Eq(_) => "eq",
@@ -288,6 +351,15 @@ impl ConditionOp {
 
 impl Condition {
     /// `field` equals `value`.
+    ///
+    /// # Example
+    /// ```
+    /// use dialgate::{Condition, Data, Scalar};
+    /// let mut data = Data::new();
+    /// data.insert("business_type".into(), Scalar::from("commercial"));
+    /// assert!(Condition::eq("business_type", "commercial").holds(&data));
+    /// assert!(!Condition::eq("business_type", "residential").holds(&data));
+    /// ```
     pub fn eq(field: &str, value: &str) -> Condition {
         Condition {
             field: field.to_owned(),
@@ -296,6 +368,15 @@ impl Condition {
     }
 
     /// `field` is one of `values`.
+    ///
+    /// # Example
+    /// ```
+    /// use dialgate::{Condition, Data, Scalar};
+    /// let mut data = Data::new();
+    /// data.insert("language".into(), Scalar::from("es-MX"));
+    /// assert!(Condition::is_in("language", &["es", "es-MX"]).holds(&data));
+    /// assert!(!Condition::is_in("language", &["en"]).holds(&data));
+    /// ```
     pub fn is_in(field: &str, values: &[&str]) -> Condition {
         Condition {
             field: field.to_owned(),
@@ -305,6 +386,16 @@ impl Condition {
 
     /// Whether the condition holds on `data`. A missing or null key fails
     /// every test but `ne` and `not_in`.
+    ///
+    /// # Example
+    /// ```
+    /// use dialgate::{Condition, ConditionOp, Data, Scalar};
+    /// let mut data = Data::new();
+    /// data.insert("utility_bill".into(), Scalar::from(182));
+    /// let has_bill = Condition { field: "utility_bill".into(), op: ConditionOp::Exists };
+    /// let not_hawaii = Condition { field: "state".into(), op: ConditionOp::Ne("HI".into()) };
+    /// assert!(has_bill.holds(&data) && not_hawaii.holds(&data), "a missing key passes `ne`");
+    /// ```
     pub fn holds(&self, data: &Data) -> bool {
         let text = data.get(&self.field).and_then(Scalar::text);
         match (&self.op, text) {
@@ -341,11 +432,25 @@ pub enum LeadStatus {
 
 impl LeadStatus {
     /// Whether the lead is live.
+    ///
+    /// # Example
+    /// ```
+    /// use dialgate::LeadStatus;
+    /// assert!(LeadStatus::Live.is_live());
+    /// assert!(!LeadStatus::OneOff.is_live());
+    /// ```
     pub fn is_live(&self) -> bool {
         matches!(self, LeadStatus::Live)
     }
 
     /// The status as written.
+    ///
+    /// # Example
+    /// ```
+    /// use dialgate::LeadStatus;
+    /// assert_eq!(LeadStatus::Live.as_str(), "live");
+    /// assert_eq!(LeadStatus::from("do_not_call").as_str(), "do_not_call");
+    /// ```
     pub fn as_str(&self) -> &str {
         match self {
             LeadStatus::Live => "live",
@@ -391,6 +496,14 @@ pub struct Lead {
 
 impl Lead {
     /// A live lead with no data.
+    ///
+    /// # Example
+    /// ```
+    /// use dialgate::Lead;
+    /// let ann = Lead::live("lead-ann", "acme", "sch-solar", "(719) 555-1234");
+    /// assert!(ann.status.is_live() && ann.data.is_empty());
+    /// assert_eq!(ann.number, "(719) 555-1234");
+    /// ```
     pub fn live(id: &str, company_id: &str, schedule_id: &str, number: &str) -> Lead {
         Lead {
             id: id.to_owned(),
@@ -428,6 +541,14 @@ pub enum SuppressionMatch {
 impl SuppressionMatch {
     /// A prefix from its E.164 text (`+` and 1 to 15 digits); `None` for
     /// anything else.
+    ///
+    /// # Example
+    /// ```
+    /// use dialgate::SuppressionMatch;
+    /// assert_eq!(SuppressionMatch::prefix("+1900"), Some(SuppressionMatch::Prefix { digits: 1900, len: 4 }));
+    /// assert_eq!(SuppressionMatch::prefix("1900"), None);
+    /// assert_eq!(SuppressionMatch::prefix("+1-900"), None);
+    /// ```
     pub fn prefix(text: &str) -> Option<SuppressionMatch> {
         let digits = text.strip_prefix('+')?;
         if digits.is_empty() || digits.len() > 15 || !digits.bytes().all(|b| b.is_ascii_digit()) {
@@ -441,6 +562,14 @@ impl SuppressionMatch {
     }
 
     /// Whether `number` is matched.
+    ///
+    /// # Example
+    /// ```
+    /// use dialgate::{E164, SuppressionMatch};
+    /// let premium = SuppressionMatch::prefix("+1900").unwrap();
+    /// assert!(premium.matches(E164::from_digits(19005550100).unwrap()));
+    /// assert!(!premium.matches(E164::from_digits(17195551234).unwrap()));
+    /// ```
     pub fn matches(&self, number: crate::phone::E164) -> bool {
         match *self {
             SuppressionMatch::Number(n) => n == number,
@@ -482,6 +611,14 @@ pub struct Suppression {
 
 impl Suppression {
     /// An entry for every company and schedule, never expiring.
+    ///
+    /// # Example
+    /// ```
+    /// use dialgate::{Suppression, SuppressionMatch};
+    /// let entry = Suppression::everywhere(SuppressionMatch::prefix("+1900").unwrap());
+    /// let now = chrono::Utc::now();
+    /// assert!(entry.applies("acme", &["sch-solar"], now) && entry.applies("globex", &["sch-roof"], now));
+    /// ```
     pub fn everywhere(matcher: SuppressionMatch) -> Suppression {
         Suppression {
             matcher,
@@ -493,6 +630,16 @@ impl Suppression {
 
     /// Whether the entry is in force at `now` for `company_id` and one of
     /// `schedule_ids` (its number or prefix is not checked here).
+    ///
+    /// # Example
+    /// ```
+    /// use dialgate::{E164, Suppression, SuppressionMatch};
+    /// let n = E164::from_digits(17195551234).unwrap();
+    /// let entry = Suppression { schedule_id: Some("sch-solar".into()), ..Suppression::everywhere(SuppressionMatch::Number(n)) };
+    /// let now = chrono::Utc::now();
+    /// assert!(entry.applies("acme", &["sch-inbound", "sch-solar"], now));
+    /// assert!(!entry.applies("acme", &["sch-roof"], now));
+    /// ```
     pub fn applies(&self, company_id: &str, schedule_ids: &[&str], now: DateTime<Utc>) -> bool {
         self.company_id.as_deref().is_none_or(|c| c == company_id)
             && self

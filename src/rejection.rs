@@ -183,6 +183,16 @@ impl Rejection {
     /// The earliest instant at which the failing guard would let the same
     /// request pass, were nothing else admitted meanwhile; only for
     /// `recently_dialed` and `cps_exceeded`.
+    ///
+    /// # Example
+    /// ```
+    /// # use dialgate::*;
+    /// # let (engine, company) = dialgate::doc_example();
+    /// let done = engine.make_call(&company, &MakeCallRequest::for_lead("lead-ann")).unwrap().commit();
+    /// let again = engine.make_call(&company, &MakeCallRequest::for_lead("lead-ann")).unwrap_err();
+    /// assert_eq!(again.retry_at().unwrap() - done.call.placed_at, chrono::Duration::seconds(30));
+    /// assert_eq!(Rejection::UnknownLead { lead_id: "lead-bob".into() }.retry_at(), None);
+    /// ```
     pub fn retry_at(&self) -> Option<DateTime<Utc>> {
         match self {
             Rejection::RecentlyDialed { retry_at, .. }

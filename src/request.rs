@@ -36,6 +36,13 @@ pub struct MakeCallRequest {
 
 impl MakeCallRequest {
     /// A request to dial `to` on schedule `schedule_id`.
+    ///
+    /// # Example
+    /// ```
+    /// let r = dialgate::MakeCallRequest::for_schedule("sch-solar", "(719) 555-1234");
+    /// assert_eq!(r.schedule_id.as_deref(), Some("sch-solar"));
+    /// assert_eq!(r.to.as_deref(), Some("(719) 555-1234"));
+    /// ```
     pub fn for_schedule(schedule_id: &str, to: &str) -> Self {
         MakeCallRequest {
             schedule_id: Some(schedule_id.to_owned()),
@@ -92,6 +99,15 @@ impl MakeCallRequest {
     /// `invalid_request` when the body is not a JSON object, repeats a key,
     /// gives an id, token or `to` that is not a string, or gives `data` that
     /// is not a flat object of scalars.
+    ///
+    /// # Example
+    /// ```
+    /// use dialgate::MakeCallRequest;
+    /// let r = MakeCallRequest::from_json(br#"{"lead_id": "lead-ann", "data": {"state": "CO"}, "utm_source": "fb"}"#).unwrap();
+    /// assert_eq!(r, MakeCallRequest::for_lead("lead-ann").with_data("state", "CO"));
+    /// let err = MakeCallRequest::from_json(br#"{"lead_id": "lead-ann", "lead_id": "lead-bob"}"#).unwrap_err();
+    /// assert_eq!(err.code(), "invalid_request");
+    /// ```
     pub fn from_json(body: &[u8]) -> Result<Self, Rejection> {
         let mut de = serde_json::Deserializer::from_slice(body);
         let request = MakeCallRequest::deserialize(&mut de)

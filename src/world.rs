@@ -218,6 +218,15 @@ impl World {
     /// A [`WorldError`] naming the place: malformed JSON or an unknown key
     /// (with line and column), a duplicate id or token, a record whose company
     /// or schedule does not exist, a value out of range.
+    ///
+    /// # Example
+    /// ```
+    /// use dialgate::World;
+    /// let world = World::from_json(r#"{"companies": [{"id": "acme", "cps_limit": 5}]}"#).unwrap();
+    /// assert_eq!(world.companies().len(), 1);
+    /// let err = World::from_json(r#"{"companies": [], "planets": []}"#).unwrap_err();
+    /// assert!(err.message.contains("planets"));
+    /// ```
     pub fn from_json(text: &str) -> Result<World, WorldError> {
         let file: WorldFile = serde_json::from_str::<Object<_>>(text)
             .map(|o| o.0)
@@ -228,22 +237,57 @@ impl World {
     }
 
     /// The company with this id.
+    ///
+    /// # Example
+    /// ```
+    /// let world = dialgate::World::from_json(r#"{"companies": [{"id": "acme", "cps_limit": 5, "redial_window_s": 60}]}"#).unwrap();
+    /// assert_eq!(world.company("acme").unwrap().redial_window_s, 60);
+    /// assert!(world.company("globex").is_none());
+    /// ```
     pub fn company(&self, id: &str) -> Option<&Company> {
         self.companies.get(id)
     }
 
     /// Every company, by id.
+    ///
+    /// # Example
+    /// ```
+    /// let world = dialgate::World::from_json(r#"{"companies": [{"id": "acme", "cps_limit": 5}, {"id": "globex", "cps_limit": 2}]}"#).unwrap();
+    /// let mut ids: Vec<&str> = world.companies().keys().map(String::as_str).collect();
+    /// ids.sort();
+    /// assert_eq!(ids, ["acme", "globex"]);
+    /// ```
     pub fn companies(&self) -> &HashMap<String, Company> {
         &self.companies
     }
 
     /// An engine over this world's stores.
+    ///
+    /// # Example
+    /// ```
+    /// use dialgate::{FakeClock, MakeCallRequest, World};
+    /// let world = World::from_json(r#"{"companies": [{"id": "acme", "cps_limit": 5}],
+    ///   "schedules": [{"id": "sch-solar", "company_id": "acme", "lead_token": "tok-solar"}]}"#).unwrap();
+    /// let acme = world.company("acme").unwrap().clone();
+    /// let engine = world.into_engine(FakeClock::at("2026-11-26T15:00:00Z").unwrap());
+    /// assert!(engine.dry_run(&acme, &MakeCallRequest::for_token("tok-solar", "+17195557777")).is_ok());
+    /// ```
     pub fn into_engine(self, clock: impl Clock + 'static) -> InMemoryEngine {
         Engine::new(self.leads, self.schedules, self.suppressions, clock)
             .with_number_reader(self.numbers)
     }
 
     /// The companies and an engine over this world's stores.
+    ///
+    /// # Example
+    /// ```
+    /// use dialgate::{MakeCallRequest, SystemClock, World};
+    /// let world = World::from_json(r#"{"companies": [{"id": "acme", "cps_limit": 5}],
+    ///   "schedules": [{"id": "sch-solar", "company_id": "acme", "lead_token": "tok-solar"}]}"#).unwrap();
+    /// let (companies, engine) = world.into_parts(SystemClock);
+    /// let plan = engine.dry_run(&companies["acme"], &MakeCallRequest::for_schedule("sch-solar", "+17195557777")).unwrap();
+    /// assert_eq!(plan.company_id, "acme");
+    /// ```
     pub fn into_parts(
         self,
         clock: impl Clock + 'static,

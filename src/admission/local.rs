@@ -21,6 +21,18 @@ use crate::store::{NumberHash, RobinTable, Slot};
 /// admissions at least (or as many as it held after the last sweep, if more),
 /// which keeps the sweep's cost amortised O(1) per admission and the map
 /// within about twice the dials of one window.
+///
+/// # Example
+/// ```
+/// use dialgate::{admission::SWEEP_MIN_ENTRIES, *};
+/// let (admission, acme) = (LocalAdmission::new(), Company::new("acme", 100_000).unwrap());
+/// let t0 = timefmt::parse("2026-11-26T15:00:00Z").unwrap();
+/// let ask = |i: u64, now| AdmissionRequest { company: &acme, schedule_id: "sch-solar", number: E164::from_digits(17192000000 + i).unwrap(), one_off: false, now };
+/// for i in 1..SWEEP_MIN_ENTRIES { admission.admit(&ask(i, t0)).unwrap(); }
+/// assert_eq!(admission.redial_entries() as u64, SWEEP_MIN_ENTRIES - 1);
+/// admission.admit(&ask(0, t0 + chrono::Duration::seconds(31))).unwrap(); // the sweep
+/// assert_eq!(admission.redial_entries(), 1);
+/// ```
 pub const SWEEP_MIN_ENTRIES: u64 = 1024;
 
 /// Nanoseconds in a second.
@@ -277,17 +289,48 @@ pub struct LocalAdmission {
 
 impl LocalAdmission {
     /// Empty state.
+    ///
+    /// # Example
+    /// ```
+    /// use dialgate::LocalAdmission;
+    /// let admission = LocalAdmission::new();
+    /// assert_eq!((admission.redial_entries(), admission.in_flight()), (0, 0));
+    /// ```
     pub fn new() -> Self {
         Self::default()
     }
 
     /// How many redial entries are held, over all companies (expired ones
     /// not yet swept included).
+    ///
+    /// # Example
+    /// ```
+    /// # use dialgate::*;
+    /// # use std::sync::Arc;
+    /// # let (engine, company) = dialgate::doc_example();
+    /// let admission = Arc::new(LocalAdmission::new());
+    /// let engine = engine.with_admission(admission.clone());
+    /// engine.make_call(&company, &MakeCallRequest::for_lead("lead-ann")).unwrap().commit();
+    /// assert_eq!(admission.redial_entries(), 1);
+    /// ```
     pub fn redial_entries(&self) -> usize {
         self.companies.iter().map(|c| c.numbers.dials()).sum()
     }
 
     /// How many one-off leads are in flight, over all companies.
+    ///
+    /// # Example
+    /// ```
+    /// # use dialgate::*;
+    /// # use std::sync::Arc;
+    /// # let (engine, company) = dialgate::doc_example();
+    /// let admission = Arc::new(LocalAdmission::new());
+    /// let engine = engine.with_admission(admission.clone());
+    /// let held = engine.make_call(&company, &MakeCallRequest::for_schedule("sch-solar", "+17195557777")).unwrap();
+    /// assert_eq!(admission.in_flight(), 1);
+    /// held.commit();
+    /// assert_eq!(admission.in_flight(), 0);
+    /// ```
     pub fn in_flight(&self) -> usize {
         self.companies.iter().map(|c| c.numbers.in_flight()).sum()
     }

@@ -81,6 +81,19 @@ pub struct Claim {
 /// Implementations must keep, under any concurrency: no two admitted dials of
 /// one company's number inside one redial window, no company beyond its GCRA,
 /// no two one-off leads for one (company, dialing schedule, number) in flight.
+///
+/// # Example
+/// ```
+/// use dialgate::*;
+/// let admission: std::sync::Arc<dyn Admission> = std::sync::Arc::new(LocalAdmission::new());
+/// let acme = Company::new("acme", 5).unwrap();
+/// let number = E164::from_digits(17195551234).unwrap();
+/// let ask = AdmissionRequest { company: &acme, schedule_id: "sch-solar", number, one_off: false, now: chrono::Utc::now() };
+/// let claim = admission.admit(&ask).unwrap();
+/// assert_eq!(admission.admit(&ask).unwrap_err().code(), "recently_dialed");
+/// admission.release(&claim);
+/// assert!(admission.admit(&ask).is_ok());
+/// ```
 pub trait Admission: std::fmt::Debug + Send + Sync {
     /// Checks the concurrent lead, the redial window and the CPS limit, in
     /// that order, and claims all three when all pass.

@@ -24,11 +24,25 @@ pub struct Rng(u64);
 
 impl Rng {
     /// A generator from a seed (any value, zero included).
+    ///
+    /// # Example
+    /// ```
+    /// use dialgate::phone::corpus::Rng;
+    /// assert_eq!(Rng::new(7).next_u64(), Rng::new(7).next_u64());
+    /// assert_ne!(Rng::new(1).next_u64(), Rng::new(2).next_u64());
+    /// ```
     pub fn new(seed: u64) -> Rng {
         Rng(seed ^ 0x9E37_79B9_7F4A_7C15 | 1)
     }
 
     /// The next 64 random bits.
+    ///
+    /// # Example
+    /// ```
+    /// let mut rng = dialgate::phone::corpus::Rng::new(42);
+    /// let (a, b) = (rng.next_u64(), rng.next_u64());
+    /// assert_ne!(a, b);
+    /// ```
     pub fn next_u64(&mut self) -> u64 {
         self.0 ^= self.0 >> 12;
         self.0 ^= self.0 << 25;
@@ -37,6 +51,13 @@ impl Rng {
     }
 
     /// A number in `0..n` (`0` when `n` is 0).
+    ///
+    /// # Example
+    /// ```
+    /// let mut rng = dialgate::phone::corpus::Rng::new(42);
+    /// assert!((0..100).all(|_| rng.below(19) < 19));
+    /// assert_eq!(rng.below(0), 0);
+    /// ```
     pub fn below(&mut self, n: u64) -> u64 {
         if n == 0 {
             0
@@ -46,11 +67,27 @@ impl Rng {
     }
 
     /// True with probability `percent`/100.
+    ///
+    /// # Example
+    /// ```
+    /// let mut rng = dialgate::phone::corpus::Rng::new(42);
+    /// assert!(!rng.percent(0) && rng.percent(100));
+    /// let hits = (0..1000).filter(|_| rng.percent(85)).count();
+    /// assert!((800..900).contains(&hits));
+    /// ```
     pub fn percent(&mut self, percent: u64) -> bool {
         self.below(100) < percent
     }
 
     /// One element of `items` (`None` when empty).
+    ///
+    /// # Example
+    /// ```
+    /// let mut rng = dialgate::phone::corpus::Rng::new(42);
+    /// let regions = ["GB", "DE", "FR"];
+    /// assert!(regions.contains(rng.pick(&regions).unwrap()));
+    /// assert_eq!(rng.pick::<&str>(&[]), None);
+    /// ```
     pub fn pick<'a, T>(&mut self, items: &'a [T]) -> Option<&'a T> {
         let n = u64::try_from(items.len()).unwrap_or(u64::MAX);
         items.get(usize::try_from(self.below(n)).unwrap_or(0))
@@ -130,6 +167,12 @@ pub fn us_format(area: u16, exchange: u16, line: u16, style: u64) -> String {
 }
 
 /// How many styles [`us_format`] knows.
+///
+/// # Example
+/// ```
+/// use dialgate::phone::corpus::{us_format, US_STYLES};
+/// assert_eq!(us_format(719, 555, 1234, US_STYLES), us_format(719, 555, 1234, 0));
+/// ```
 pub const US_STYLES: u64 = 19;
 
 /// `n` US texts in mixed formats, from `seed`.
@@ -152,6 +195,13 @@ pub fn us_corpus(n: usize, seed: u64) -> Vec<String> {
 }
 
 /// The countries of the international corpus.
+///
+/// # Example
+/// ```
+/// use dialgate::{phone::corpus::INTL_REGIONS, Region};
+/// assert!(INTL_REGIONS.contains(&"GB"));
+/// assert!(INTL_REGIONS.iter().all(|id| id.parse::<Region>().is_ok()));
+/// ```
 pub const INTL_REGIONS: &[&str] = &[
     "GB", "DE", "FR", "IT", "ES", "NL", "BE", "CH", "AT", "SE", "NO", "DK", "FI", "IE", "PT", "PL",
     "CZ", "HU", "RO", "GR", "TR", "RU", "UA", "IL", "AE", "SA", "EG", "ZA", "NG", "KE", "MA", "IN",
@@ -160,6 +210,14 @@ pub const INTL_REGIONS: &[&str] = &[
 ];
 
 /// A country's numbers as the corpus varies them.
+///
+/// # Example
+/// ```
+/// let countries = dialgate::phone::corpus::countries();
+/// let gb = countries.iter().find(|c| c.region.as_str() == "GB").unwrap();
+/// assert_eq!((gb.code, gb.national_prefix.as_deref()), (44, Some("0")));
+/// assert!(!gb.examples.is_empty());
+/// ```
 #[derive(Clone, Debug)]
 pub struct Country {
     /// The region.

@@ -46,6 +46,13 @@ pub struct Region(Id);
 
 impl Region {
     /// The United States, the default region of a company.
+    ///
+    /// # Example
+    /// ```
+    /// use dialgate::{Company, Region};
+    /// assert_eq!("US".parse::<Region>().unwrap(), Region::US);
+    /// assert_eq!(Company::new("acme", 5).unwrap().default_region, Region::US);
+    /// ```
     pub const US: Region = Region(Id::US);
 
     /// The region's two-letter code.

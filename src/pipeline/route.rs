@@ -9,6 +9,22 @@ use crate::rejection::Rejection;
 use crate::store::ScheduleStore;
 
 /// The most router hops one route may take.
+///
+/// # Example
+/// ```
+/// use dialgate::{pipeline::route::MAX_HOPS, *};
+/// let mut schedules = InMemoryScheduleStore::new();
+/// for i in 0..=MAX_HOPS { // routers r0 -> r1 -> ... -> r8, then dialer r9
+///     let next = vec![Distribution::catch_all("d-next", &format!("r{}", i + 1))];
+///     schedules.insert(Schedule::router(&format!("r{i}"), "acme", &format!("tok-r{i}"), next)).unwrap();
+/// }
+/// schedules.insert(Schedule::dialer(&format!("r{}", MAX_HOPS + 1), "acme", "tok-solar")).unwrap();
+/// # let engine = Engine::new(InMemoryLeadStore::new(), schedules, InMemorySuppressionList::new(), SystemClock);
+/// # let acme = Company::new("acme", 5).unwrap();
+/// let from = |id: &str| engine.dry_run(&acme, &MakeCallRequest::for_schedule(id, "+17195551234"));
+/// assert_eq!(from("r1").unwrap().route.len(), MAX_HOPS);
+/// assert_eq!(from("r0").unwrap_err().code(), "routing_loop");
+/// ```
 pub const MAX_HOPS: usize = 8;
 
 /// The schedules a request visited, the resolved one first and the dialing

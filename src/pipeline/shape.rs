@@ -5,12 +5,53 @@ use crate::rejection::Rejection;
 use crate::request::MakeCallRequest;
 
 /// The longest id or token, in bytes.
+///
+/// # Example
+/// ```
+/// # use dialgate::*;
+/// use dialgate::pipeline::shape::MAX_ID_BYTES;
+/// # let (engine, company) = dialgate::doc_example();
+/// let long = MakeCallRequest::for_lead(&"l".repeat(MAX_ID_BYTES + 1));
+/// assert_eq!(engine.dry_run(&company, &long).unwrap_err().code(), "invalid_request");
+/// ```
 pub const MAX_ID_BYTES: usize = 128;
 /// The most keys `data` may have.
+///
+/// # Example
+/// ```
+/// # use dialgate::*;
+/// use dialgate::pipeline::shape::MAX_DATA_KEYS;
+/// # let (engine, company) = dialgate::doc_example();
+/// let mut req = MakeCallRequest::for_lead("lead-ann");
+/// for i in 0..MAX_DATA_KEYS { req = req.with_data(&format!("k{i}"), i as i64); }
+/// assert!(engine.dry_run(&company, &req).is_ok());
+/// let req = req.with_data("one_more", true);
+/// assert_eq!(engine.dry_run(&company, &req).unwrap_err().code(), "invalid_request");
+/// ```
 pub const MAX_DATA_KEYS: usize = 100;
 /// The longest key of `data`, in bytes.
+///
+/// # Example
+/// ```
+/// # use dialgate::*;
+/// use dialgate::pipeline::shape::MAX_DATA_KEY_BYTES;
+/// # let (engine, company) = dialgate::doc_example();
+/// let ok = MakeCallRequest::for_lead("lead-ann").with_data(&"k".repeat(MAX_DATA_KEY_BYTES), "v");
+/// assert!(engine.dry_run(&company, &ok).is_ok());
+/// let long = MakeCallRequest::for_lead("lead-ann").with_data(&"k".repeat(MAX_DATA_KEY_BYTES + 1), "v");
+/// assert_eq!(engine.dry_run(&company, &long).unwrap_err().code(), "invalid_request");
+/// ```
 pub const MAX_DATA_KEY_BYTES: usize = 64;
 /// The longest string value of `data`, in bytes.
+///
+/// # Example
+/// ```
+/// # use dialgate::*;
+/// use dialgate::pipeline::shape::MAX_DATA_STRING_BYTES;
+/// # let (engine, company) = dialgate::doc_example();
+/// let long = MakeCallRequest::for_lead("lead-ann").with_data("notes", "x".repeat(MAX_DATA_STRING_BYTES + 1));
+/// assert_eq!(engine.dry_run(&company, &long).unwrap_err().code(), "invalid_request");
+/// ```
 pub const MAX_DATA_STRING_BYTES: usize = 1024;
 
 /// How the request names its schedule.

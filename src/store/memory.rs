@@ -198,27 +198,74 @@ fn is_lead(slots: &[Option<Stored>], i: u32, lead_id: &str) -> bool {
 
 impl InMemoryLeadStore {
     /// An empty store.
+    ///
+    /// # Example
+    /// ```
+    /// use dialgate::{InMemoryLeadStore, LeadStore};
+    /// let leads = InMemoryLeadStore::new();
+    /// assert!(leads.is_empty());
+    /// assert!(leads.lead("acme", "lead-ann").is_none());
+    /// ```
     pub fn new() -> Self {
         Self::default()
     }
 
     /// How many leads are stored.
+    ///
+    /// # Example
+    /// ```
+    /// use dialgate::{InMemoryLeadStore, Lead, NumberReader, Region};
+    /// let (mut leads, reader) = (InMemoryLeadStore::new(), NumberReader::new());
+    /// leads.insert(Lead::live("lead-ann", "acme", "sch-solar", "+17195551234"), Region::US, &reader).unwrap();
+    /// leads.insert(Lead::live("lead-ann", "globex", "sch-roof", "+17195551234"), Region::US, &reader).unwrap();
+    /// assert_eq!(leads.len(), 2);
+    /// ```
     pub fn len(&self) -> usize {
         self.len
     }
 
     /// Whether no lead is stored.
+    ///
+    /// # Example
+    /// ```
+    /// use dialgate::{InMemoryLeadStore, Lead, NumberReader, Region};
+    /// let mut leads = InMemoryLeadStore::new();
+    /// assert!(leads.is_empty());
+    /// leads.insert(Lead::live("lead-ann", "acme", "sch-solar", "+17195551234"), Region::US, &NumberReader::new()).unwrap();
+    /// assert!(!leads.is_empty());
+    /// ```
     pub fn is_empty(&self) -> bool {
         self.len == 0
     }
 
     /// Makes room for `additional` more leads in the slab.
+    ///
+    /// # Example
+    /// ```
+    /// use dialgate::{InMemoryLeadStore, Lead, NumberReader, Region};
+    /// let (mut leads, reader) = (InMemoryLeadStore::new(), NumberReader::new());
+    /// leads.reserve(100);
+    /// for i in 0..100 {
+    ///     leads.insert(Lead::live(&format!("lead-{i}"), "acme", "sch-solar", &format!("+1719555{i:04}")), Region::US, &reader).unwrap();
+    /// }
+    /// assert_eq!(leads.len(), 100);
+    /// ```
     pub fn reserve(&mut self, additional: usize) {
         self.slots.reserve(additional);
     }
 
     /// Gives back the memory that growth left unused (after a bulk load,
     /// say).
+    ///
+    /// # Example
+    /// ```
+    /// use dialgate::{InMemoryLeadStore, Lead, LeadStore, NumberReader, Region};
+    /// let mut leads = InMemoryLeadStore::new();
+    /// leads.reserve(10_000);
+    /// leads.insert(Lead::live("lead-ann", "acme", "sch-solar", "+17195551234"), Region::US, &NumberReader::new()).unwrap();
+    /// leads.shrink_to_fit();
+    /// assert!(leads.lead("acme", "lead-ann").is_some());
+    /// ```
     pub fn shrink_to_fit(&mut self) {
         self.slots.shrink_to_fit();
         self.free.shrink_to_fit();
@@ -242,6 +289,15 @@ impl InMemoryLeadStore {
     /// # Errors
     /// [`StoreError::DuplicateLead`] when the company has a lead with that
     /// id, [`StoreError::Full`] past 2^32 - 1 leads.
+    ///
+    /// # Example
+    /// ```
+    /// use dialgate::{InMemoryLeadStore, Lead, NumberReader, Region, StoreError};
+    /// let (mut leads, reader) = (InMemoryLeadStore::new(), NumberReader::new());
+    /// leads.insert(Lead::live("lead-ann", "acme", "sch-solar", "(719) 555-1234"), Region::US, &reader).unwrap();
+    /// let again = leads.insert(Lead::live("lead-ann", "acme", "sch-solar", "+17195550199"), Region::US, &reader);
+    /// assert_eq!(again, Err(StoreError::DuplicateLead("lead-ann".into())));
+    /// ```
     pub fn insert(
         &mut self,
         lead: Lead,
@@ -484,6 +540,13 @@ pub struct InMemoryScheduleStore {
 
 impl InMemoryScheduleStore {
     /// An empty store.
+    ///
+    /// # Example
+    /// ```
+    /// use dialgate::{InMemoryScheduleStore, ScheduleStore};
+    /// let schedules = InMemoryScheduleStore::new();
+    /// assert!(schedules.schedule("acme", "sch-solar").is_none());
+    /// ```
     pub fn new() -> Self {
         Self::default()
     }
@@ -493,6 +556,16 @@ impl InMemoryScheduleStore {
     /// # Errors
     /// [`StoreError::DuplicateSchedule`] when its company has a schedule with
     /// that id, [`StoreError::DuplicateLeadToken`] when any schedule has its token.
+    ///
+    /// # Example
+    /// ```
+    /// use dialgate::{InMemoryScheduleStore, Schedule, StoreError};
+    /// let mut schedules = InMemoryScheduleStore::new();
+    /// schedules.insert(Schedule::dialer("sch-solar", "acme", "tok-solar")).unwrap();
+    /// assert!(schedules.insert(Schedule::dialer("sch-solar", "globex", "tok-globex")).is_ok(), "ids are per company");
+    /// let again = schedules.insert(Schedule::dialer("sch-solar", "acme", "tok-solar-2"));
+    /// assert_eq!(again, Err(StoreError::DuplicateSchedule("sch-solar".into())));
+    /// ```
     pub fn insert(&mut self, schedule: Schedule) -> Result<(), StoreError> {
         if self.tokens.contains_key(&schedule.lead_token) {
             return Err(StoreError::DuplicateLeadToken(schedule.lead_token));
@@ -656,6 +729,14 @@ pub struct InMemorySuppressionList {
 
 impl InMemorySuppressionList {
     /// An empty list.
+    ///
+    /// # Example
+    /// ```
+    /// use dialgate::{E164, InMemorySuppressionList, SuppressionList};
+    /// let list = InMemorySuppressionList::new();
+    /// let n = E164::from_digits(17195551234).unwrap();
+    /// assert!(list.find(n, "acme", &["sch-solar"], chrono::Utc::now()).is_none());
+    /// ```
     pub fn new() -> Self {
         Self::default()
     }
@@ -680,21 +761,60 @@ impl InMemorySuppressionList {
     }
 
     /// How many entries are stored.
+    ///
+    /// # Example
+    /// ```
+    /// use dialgate::{E164, InMemorySuppressionList, Suppression, SuppressionMatch};
+    /// let n = SuppressionMatch::Number(E164::from_digits(17195551234).unwrap());
+    /// let mut list = InMemorySuppressionList::new();
+    /// list.insert(Suppression::everywhere(n));
+    /// list.insert(Suppression { company_id: Some("acme".into()), ..Suppression::everywhere(n) });
+    /// assert_eq!(list.len(), 2);
+    /// ```
     pub fn len(&self) -> usize {
         self.len
     }
 
     /// Whether no entry is stored.
+    ///
+    /// # Example
+    /// ```
+    /// use dialgate::{InMemorySuppressionList, Suppression, SuppressionMatch};
+    /// let mut list = InMemorySuppressionList::new();
+    /// assert!(list.is_empty());
+    /// list.insert(Suppression::everywhere(SuppressionMatch::prefix("+1900").unwrap()));
+    /// assert!(!list.is_empty());
+    /// ```
     pub fn is_empty(&self) -> bool {
         self.len == 0
     }
 
     /// Makes room for `additional` more exact-number entries.
+    ///
+    /// # Example
+    /// ```
+    /// use dialgate::InMemorySuppressionList;
+    /// let mut list = InMemorySuppressionList::new();
+    /// let before = list.heap_bytes();
+    /// list.reserve(10_000);
+    /// assert!(list.heap_bytes() > before);
+    /// ```
     pub fn reserve(&mut self, additional: usize) {
         self.compact.reserve(additional);
     }
 
     /// Gives back the memory that growth left unused.
+    ///
+    /// # Example
+    /// ```
+    /// use dialgate::{E164, InMemorySuppressionList, Suppression, SuppressionMatch};
+    /// let mut list = InMemorySuppressionList::new();
+    /// list.reserve(10_000);
+    /// list.insert(Suppression::everywhere(SuppressionMatch::Number(E164::from_digits(17195551234).unwrap())));
+    /// let reserved = list.heap_bytes();
+    /// list.shrink_to_fit();
+    /// assert!(list.heap_bytes() < reserved);
+    /// ```
     pub fn shrink_to_fit(&mut self) {
         self.compact.shrink_to_fit();
         self.numbers.shrink_to_fit();
@@ -703,6 +823,15 @@ impl InMemorySuppressionList {
 
     /// About how many bytes of heap the list holds: its tables and the ids
     /// of the entries kept whole, without the allocator's own overhead.
+    ///
+    /// # Example
+    /// ```
+    /// use dialgate::{E164, InMemorySuppressionList, Suppression, SuppressionMatch};
+    /// let mut list = InMemorySuppressionList::new();
+    /// let empty = list.heap_bytes();
+    /// list.insert(Suppression::everywhere(SuppressionMatch::Number(E164::from_digits(17195551234).unwrap())));
+    /// assert!(list.heap_bytes() > empty);
+    /// ```
     pub fn heap_bytes(&self) -> usize {
         fn whole(v: &Vec<Suppression>) -> usize {
             v.capacity() * std::mem::size_of::<Suppression>()
@@ -722,6 +851,17 @@ impl InMemorySuppressionList {
     }
 
     /// Adds an entry.
+    ///
+    /// # Example
+    /// ```
+    /// use dialgate::{timefmt, E164, InMemorySuppressionList, Suppression, SuppressionList, SuppressionMatch};
+    /// let mut list = InMemorySuppressionList::new();
+    /// let until = timefmt::parse("2026-12-01T00:00:00Z").unwrap();
+    /// list.insert(Suppression { expires_at: Some(until), ..Suppression::everywhere(SuppressionMatch::prefix("+1719555").unwrap()) });
+    /// let n = E164::from_digits(17195551234).unwrap();
+    /// assert!(list.find(n, "acme", &["sch-solar"], until - chrono::Duration::days(5)).is_some());
+    /// assert!(list.find(n, "acme", &["sch-solar"], until).is_none(), "expired");
+    /// ```
     pub fn insert(&mut self, entry: Suppression) {
         match entry.matcher {
             SuppressionMatch::Number(n) => self.insert_number(n, entry),
