@@ -1,24 +1,22 @@
-//! The contract's scenario files, run through the library and through the
-//! binary, and the shipped example run end to end.
+//! The contract's scenario files and the extra ones written from its text
+//! (`tests/contract_extra`), run through the library and through the
+//! binary; `check`'s failure and bad-input answers; the shipped example run
+//! end to end.
 
 use std::path::PathBuf;
 use std::process::Command;
 
 use dialgate::host::check_scenario;
 
-fn scenario_files() -> Vec<PathBuf> {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/scenarios");
+/// The scenario files of `dir` (under the crate root), sorted.
+fn scenario_files(dir: &str) -> Vec<PathBuf> {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(dir);
     let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
-        .expect("tests/scenarios exists")
+        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
         .map(|e| e.expect("readable entry").path())
-        .filter(|p| p.extension().is_some_and(|x| x == "json"))
+        .filter(|p| p.is_file() && p.extension().is_some_and(|x| x == "json"))
         .collect();
     files.sort();
-    assert!(
-        files.len() >= 8,
-        "the contract ships at least 8 scenarios, found {}",
-        files.len()
-    );
     files
 }
 
@@ -32,35 +30,35 @@ fn expectations_in(text: &str) -> usize {
         .count()
 }
 
-#[test]
-fn every_scenario_passes_through_the_library() {
-    for file in scenario_files() {
-        let text = std::fs::read_to_string(&file).expect("readable");
+/// Every scenario of `files` passes through the library, every expectation
+/// counted.
+fn pass_through_the_library(files: &[PathBuf]) {
+    let mut failures = Vec::new();
+    for file in files {
+        let text = std::fs::read_to_string(file).expect("readable");
         let name = file.display().to_string();
-        let report = check_scenario(&name, &text).unwrap_or_else(|e| panic!("{e}"));
-        assert!(
-            report.mismatches.is_empty(),
-            "{}",
-            report.mismatches.join("\n")
-        );
-        assert_eq!(
-            report.passed,
-            expectations_in(&text),
-            "{name}: every expectation counted"
-        );
+        match check_scenario(&name, &text) {
+            Err(e) => failures.push(format!("{name}: bad input: {e}")),
+            Ok(report) => {
+                failures.extend(report.mismatches.iter().cloned());
+                if report.passed + report.mismatches.len() != expectations_in(&text) {
+                    failures.push(format!("{name}: not every expectation was counted"));
+                }
+            }
+        }
     }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
 
-#[test]
-fn every_scenario_passes_through_the_binary() {
-    let files = scenario_files();
+/// `dialgate check` passes `files` in one run and counts every expectation.
+fn pass_through_the_binary(files: &[PathBuf]) {
     let total: usize = files
         .iter()
         .map(|f| expectations_in(&std::fs::read_to_string(f).expect("readable")))
         .sum();
     let out = Command::new(env!("CARGO_BIN_EXE_dialgate"))
         .arg("check")
-        .args(&files)
+        .args(files)
         .output()
         .expect("binary runs");
     let stdout = String::from_utf8_lossy(&out.stdout);
@@ -73,6 +71,43 @@ fn every_scenario_passes_through_the_binary() {
         stdout.lines().last(),
         Some(format!("{total} passed, 0 failed").as_str())
     );
+}
+
+/// The contract's own scenarios, copied from `../shared/scenarios`.
+fn contract_scenarios() -> Vec<PathBuf> {
+    let files = scenario_files("tests/scenarios");
+    assert!(
+        files.len() >= 8,
+        "the contract ships at least 8 scenarios, found {}",
+        files.len()
+    );
+    files
+}
+
+#[test]
+fn every_scenario_passes_through_the_library() {
+    pass_through_the_library(&contract_scenarios());
+}
+
+#[test]
+fn every_scenario_passes_through_the_binary() {
+    pass_through_the_binary(&contract_scenarios());
+}
+
+/// Scenarios written from CONTRACT.md's text alone (`tests/contract_extra`):
+/// every op, the GCRA to the nanosecond, time formats, Unicode digits,
+/// suppression scope, the lifecycle; `readme_choices.json` pins the README's
+/// readings where the text is silent.
+#[test]
+fn every_extra_scenario_passes_through_the_library() {
+    let files = scenario_files("tests/contract_extra");
+    assert!(files.len() >= 16, "found {}", files.len());
+    pass_through_the_library(&files);
+}
+
+#[test]
+fn every_extra_scenario_passes_through_the_binary() {
+    pass_through_the_binary(&scenario_files("tests/contract_extra"));
 }
 
 #[test]
@@ -181,4 +216,67 @@ fn run_reads_steps_from_stdin() {
         "{stdout}"
     );
     assert!(lines[1].contains(r#""code":"unknown_label""#), "{stdout}");
+}
+
+/// The contract's bad-input rule for `check`: a one-line error naming the
+/// file, exit 2, no panic.
+#[test]
+fn bad_scenario_input_exits_2_with_one_line_naming_the_file() {
+    let dir = std::env::temp_dir().join(format!("dialgate-cx-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let world = r#"{"companies": [{"id": "acme", "cps_limit": 1}],
+        "schedules": [{"id": "s", "company_id": "acme", "lead_token": "t"}]}"#;
+    let step = |at: &str| {
+        format!(
+            r#"{{"at": "{at}", "company_id": "acme", "make_call": {{"schedule_id": "s", "to": "+17195550001"}}}}"#
+        )
+    };
+    let cases = [
+        ("malformed.json", r#"{"name": "x", "world": "#.to_owned()),
+        (
+            "unknown_world_key.json",
+            r#"{"name": "x", "world": {"companies": [{"id": "acme", "cps_limit": 1, "colour": "red"}]}, "steps": []}"#.to_owned(),
+        ),
+        (
+            "duplicate_company.json",
+            r#"{"name": "x", "world": {"companies": [{"id": "acme", "cps_limit": 1}, {"id": "acme", "cps_limit": 2}]}, "steps": []}"#.to_owned(),
+        ),
+        (
+            "orphan_schedule.json",
+            r#"{"name": "x", "world": {"companies": [{"id": "acme", "cps_limit": 1}], "schedules": [{"id": "s", "company_id": "nope", "lead_token": "t"}]}, "steps": []}"#.to_owned(),
+        ),
+        (
+            "backwards.json",
+            format!(
+                r#"{{"name": "x", "world": {world}, "steps": [{}, {}]}}"#,
+                step("2026-11-26T15:00:01Z"),
+                step("2026-11-26T15:00:00Z")
+            ),
+        ),
+    ];
+    for (name, text) in cases {
+        let file = dir.join(name);
+        std::fs::write(&file, text).expect("write");
+        let out = Command::new(env!("CARGO_BIN_EXE_dialgate"))
+            .arg("check")
+            .arg(&file)
+            .output()
+            .expect("binary runs");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{name}: {stderr}");
+        assert_eq!(stderr.trim_end().lines().count(), 1, "{name}: {stderr}");
+        assert!(
+            stderr.contains(name),
+            "{name}: the error names the file: {stderr}"
+        );
+        assert!(!stderr.contains("panicked"), "{name}: {stderr}");
+    }
+    let missing = dir.join("does-not-exist.json");
+    let out = Command::new(env!("CARGO_BIN_EXE_dialgate"))
+        .arg("check")
+        .arg(&missing)
+        .output()
+        .expect("binary runs");
+    assert_eq!(out.status.code(), Some(2));
+    let _ = std::fs::remove_dir_all(&dir);
 }
