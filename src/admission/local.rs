@@ -12,7 +12,7 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use chrono::DateTime;
 use dashmap::DashMap;
 
-use super::{Admission, AdmissionRequest, Claim};
+use super::{Admission, AdmissionRequest, Claim, Padded};
 use crate::clock::to_nanos;
 use crate::rejection::Rejection;
 use crate::store::{NumberHash, RobinTable, Slot};
@@ -284,7 +284,8 @@ pub struct LocalAdmission {
     /// Company id -> its state. Ids come from the host's authentication,
     /// not from requests: hashed as numbers are, with a seeded multiply.
     companies: DashMap<Arc<str>, Arc<CompanyState>, NumberHash>,
-    next_claim: AtomicU64,
+    /// Bumped by every admission: on lines of its own.
+    next_claim: Padded<AtomicU64>,
 }
 
 impl LocalAdmission {

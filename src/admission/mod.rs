@@ -111,3 +111,18 @@ pub trait Admission: std::fmt::Debug + Send + Sync {
     /// one-off lead. The CPS token is not refunded.
     fn release(&self, claim: &Claim);
 }
+
+/// A value on cache lines of its own (128 bytes: two 64-byte lines, as
+/// adjacent-line prefetch pairs them). A counter every decision bumps must
+/// not share a line with the fields every decision reads, or two threads
+/// deciding for different companies take turns owning that line.
+#[derive(Debug, Default)]
+#[repr(align(128))]
+pub(crate) struct Padded<T>(pub(crate) T);
+
+impl<T> std::ops::Deref for Padded<T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        &self.0
+    }
+}
