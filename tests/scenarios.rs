@@ -73,7 +73,7 @@ fn pass_through_the_binary(files: &[PathBuf]) {
     );
 }
 
-/// The contract's own scenarios, copied from `../shared/scenarios`.
+/// The contract's own scenarios (`tests/scenarios`, copies of the files that ship with CONTRACT.md).
 fn contract_scenarios() -> Vec<PathBuf> {
     let files = scenario_files("tests/scenarios");
     assert!(

@@ -474,14 +474,21 @@ impl InMemoryLeadStore {
     }
 }
 
-impl LeadStore for InMemoryLeadStore {
-    fn lead(&self, company_id: &str, lead_id: &str) -> Option<Cow<'_, Lead>> {
+impl InMemoryLeadStore {
+    /// The slab index of this company's lead with this id.
+    fn slot_of(&self, company_id: &str, lead_id: &str) -> Option<u32> {
         let company = self.companies.get(company_id)?;
         let tag = id_tag(&self.keys, lead_id);
-        let slot = company
+        company
             .by_id
-            .find(tag, |s| is_lead(&self.slots, s.index(), lead_id))?;
-        lead_at(&self.slots, slot.index()).map(Cow::Borrowed)
+            .find(tag, |s| is_lead(&self.slots, s.index(), lead_id))
+            .map(|slot| slot.index())
+    }
+}
+
+impl LeadStore for InMemoryLeadStore {
+    fn lead(&self, company_id: &str, lead_id: &str) -> Option<Cow<'_, Lead>> {
+        lead_at(&self.slots, self.slot_of(company_id, lead_id)?).map(Cow::Borrowed)
     }
 
     fn lead_and_number(
@@ -490,12 +497,7 @@ impl LeadStore for InMemoryLeadStore {
         lead_id: &str,
         region: Region,
     ) -> Option<(Cow<'_, Lead>, Option<E164>)> {
-        let company = self.companies.get(company_id)?;
-        let tag = id_tag(&self.keys, lead_id);
-        let slot = company
-            .by_id
-            .find(tag, |s| is_lead(&self.slots, s.index(), lead_id))?;
-        let stored = stored_at(&self.slots, slot.index())?;
+        let stored = stored_at(&self.slots, self.slot_of(company_id, lead_id)?)?;
         // Only digits the store read itself, in this region, are the
         // reader's verdict.
         let number = match stored.read_in {
