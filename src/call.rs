@@ -34,10 +34,16 @@ pub enum Guard {
     Lead,
     /// No do-not-call entry matches.
     Suppression,
+    /// The decision time is inside the calling window in every zone of the
+    /// number (checked when calling rules apply).
+    CallingWindow,
     /// No one-off lead for the same number is being created.
     ConcurrentLead,
     /// The number was not dialled inside the redial window.
     RedialWindow,
+    /// Every rolling call cap on the number has room (checked when calling
+    /// rules apply).
+    CallCap,
     /// The company is within its calls-per-second limit.
     Cps,
 }
@@ -52,7 +58,7 @@ impl Guard {
     /// assert_eq!(Guard::ALL.last(), Some(&Guard::Cps));
     /// assert!(Guard::ALL.windows(2).all(|w| w[0] < w[1]));
     /// ```
-    pub const ALL: [Guard; 10] = [
+    pub const ALL: [Guard; 12] = [
         Guard::Shape,
         Guard::Resolve,
         Guard::Active,
@@ -60,8 +66,10 @@ impl Guard {
         Guard::Number,
         Guard::Lead,
         Guard::Suppression,
+        Guard::CallingWindow,
         Guard::ConcurrentLead,
         Guard::RedialWindow,
+        Guard::CallCap,
         Guard::Cps,
     ];
 
@@ -101,8 +109,10 @@ impl Guard {
             Guard::Number => "number",
             Guard::Lead => "lead",
             Guard::Suppression => "suppression",
+            Guard::CallingWindow => "calling_window",
             Guard::ConcurrentLead => "concurrent_lead",
             Guard::RedialWindow => "redial_window",
+            Guard::CallCap => "call_cap",
             Guard::Cps => "cps",
         }
     }

@@ -228,6 +228,7 @@ where
             schedule_id: &plan.schedule_id,
             number: plan.to,
             one_off: plan.lead_origin == LeadOrigin::OneOff,
+            caps: &[],
             now: plan.decided_at,
         })?;
         let n = self.calls.fetch_add(1, Ordering::Relaxed) + 1;
@@ -250,7 +251,13 @@ where
             (None, None) => String::new(),
         };
         let mut guards = plan.guards;
-        guards.extend([Guard::ConcurrentLead, Guard::RedialWindow, Guard::Cps]);
+        guards.extend([
+            Guard::CallingWindow,
+            Guard::ConcurrentLead,
+            Guard::RedialWindow,
+            Guard::CallCap,
+            Guard::Cps,
+        ]);
         Ok(Admitted {
             call: Call {
                 id,
@@ -261,7 +268,9 @@ where
                 lead_origin: plan.lead_origin,
                 to: plan.to,
                 data: plan.data,
-                placed_at: plan.decided_at,
+                // Admission decides at the company's high-water mark when
+                // this decision's time was overtaken: the time it counts from.
+                placed_at: claim.admitted_at,
                 guards,
             },
             one_off_lead,

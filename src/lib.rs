@@ -25,7 +25,7 @@ pub mod store;
 pub mod timefmt;
 pub mod world;
 
-pub use admission::{Admission, AdmissionRequest, Claim, LocalAdmission};
+pub use admission::{Admission, AdmissionRequest, CallCap, Claim, LocalAdmission};
 pub use call::{Call, Guard, LeadOrigin, Plan, RouteHop};
 pub use clock::{Clock, FakeClock, SystemClock};
 pub use engine::{Admitted, Committed, Engine};

@@ -96,6 +96,23 @@ pub enum Rejection {
         /// When the window ends.
         retry_at: DateTime<Utc>,
     },
+    /// A rolling cap on calls to the number is full.
+    #[error("{number} has had {count} calls counting against the cap {rule} ({calls} per {per_s} s){}", retry_suffix(*retry_at))]
+    CallCapReached {
+        /// The number, E.164.
+        number: String,
+        /// The rule the cap comes from (the company's, or a state's statute).
+        rule: String,
+        /// The cap's calls.
+        calls: u32,
+        /// The cap's period, seconds.
+        per_s: u32,
+        /// The dials counting at the decision time.
+        count: u32,
+        /// When every cap has room (deferred into the calling window); left
+        /// out beyond the 8-day horizon.
+        retry_at: Option<DateTime<Utc>>,
+    },
     /// The company is at its calls-per-second limit.
     #[error("company `{company_id}` is at its limit of {cps_limit} calls per second; retry at {}", timefmt::rfc3339(*retry_at))]
     CpsExceeded {
@@ -115,9 +132,9 @@ impl Rejection {
     /// # Example
     /// ```
     /// assert_eq!(dialgate::Rejection::CODES.first(), Some(&"invalid_request"));
-    /// assert_eq!(dialgate::Rejection::CODES.len(), 11);
+    /// assert_eq!(dialgate::Rejection::CODES.len(), 12);
     /// ```
-    pub const CODES: [&'static str; 11] = [
+    pub const CODES: [&'static str; 12] = [
         "invalid_request",
         "unknown_lead",
         "schedule_not_found",
@@ -128,6 +145,7 @@ impl Rejection {
         "suppressed_contact",
         "duplicate_concurrent_lead",
         "recently_dialed",
+        "call_cap_reached",
         "cps_exceeded",
     ];
 
@@ -150,6 +168,7 @@ impl Rejection {
             Rejection::SuppressedContact { .. } => "suppressed_contact",
             Rejection::DuplicateConcurrentLead { .. } => "duplicate_concurrent_lead",
             Rejection::RecentlyDialed { .. } => "recently_dialed",
+            Rejection::CallCapReached { .. } => "call_cap_reached",
             Rejection::CpsExceeded { .. } => "cps_exceeded",
         }
     }
@@ -176,6 +195,7 @@ impl Rejection {
             Rejection::SuppressedContact { .. } => Guard::Suppression,
             Rejection::DuplicateConcurrentLead { .. } => Guard::ConcurrentLead,
             Rejection::RecentlyDialed { .. } => Guard::RedialWindow,
+            Rejection::CallCapReached { .. } => Guard::CallCap,
             Rejection::CpsExceeded { .. } => Guard::Cps,
         }
     }
@@ -197,6 +217,7 @@ impl Rejection {
         match self {
             Rejection::RecentlyDialed { retry_at, .. }
             | Rejection::CpsExceeded { retry_at, .. } => Some(*retry_at),
+            Rejection::CallCapReached { retry_at, .. } => *retry_at,
             _ => None,
         }
     }
@@ -224,6 +245,12 @@ impl Rejection {
             reason: reason.into(),
         }
     }
+}
+
+/// `; retry at T` where a rejection carries a retry time.
+fn retry_suffix(at: Option<DateTime<Utc>>) -> String {
+    at.map(|t| format!("; retry at {}", timefmt::rfc3339(t)))
+        .unwrap_or_default()
 }
 
 #[cfg(test)]
@@ -261,6 +288,14 @@ mod tests {
                 dialled_at: t,
                 window_s: 30,
                 retry_at: t,
+            },
+            Rejection::CallCapReached {
+                number: s(),
+                rule: s(),
+                calls: 3,
+                per_s: 86_400,
+                count: 3,
+                retry_at: None,
             },
             Rejection::CpsExceeded {
                 company_id: s(),

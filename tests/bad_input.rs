@@ -779,6 +779,7 @@ fn gcra_is_exact_when_the_limit_does_not_divide_a_second() {
             schedule_id: "s",
             number: E164::from_digits(n).expect("digits"),
             one_off: false,
+            caps: &[],
             now: t0 + chrono::Duration::nanoseconds(ns),
         })
     };

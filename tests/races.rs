@@ -443,3 +443,211 @@ fn a_racing_clock_never_admits_beyond_the_gcra() {
         }
     }
 }
+
+/// A clock whose reading, on the thread that is told to, stalls until it is
+/// let go: the preempted decision of issue 12, item 2.
+/// The thread to stall, and what lets it go.
+type Stall = Option<(thread::ThreadId, std::sync::mpsc::Receiver<()>)>;
+
+#[derive(Clone, Debug)]
+struct StallingClock {
+    time: FakeClock,
+    stall: Arc<Mutex<Stall>>,
+}
+
+impl Clock for StallingClock {
+    fn now(&self) -> chrono::DateTime<chrono::Utc> {
+        let t = self.time.now();
+        let mut stall = self.stall.lock().expect("stall");
+        if stall
+            .as_ref()
+            .is_some_and(|(id, _)| *id == thread::current().id())
+        {
+            if let Some((_, go)) = stall.take() {
+                drop(stall);
+                go.recv().expect("let go");
+            }
+        }
+        t
+    }
+}
+
+#[test]
+fn a_decision_overtaken_while_stalled_is_not_admitted_inside_an_older_window() {
+    // A at 15:00:00 committed; X reads 15:00:29.9 and stalls; Y at 15:00:30
+    // is admitted and released; X resumes. Before the fix X was admitted
+    // 29.9 s after A.
+    let world = World::from_json(
+        r#"{"companies": [{"id": "acme", "cps_limit": 100}],
+            "schedules": [{"id": "s-a", "company_id": "acme", "lead_token": "tok-a"}]}"#,
+    )
+    .expect("world");
+    let acme = world.company("acme").expect("acme").clone();
+    let time = FakeClock::at("2026-11-26T15:00:00Z").expect("time");
+    let clock = StallingClock {
+        time: time.clone(),
+        stall: Arc::default(),
+    };
+    let engine = world.into_engine(clock.clone());
+    let request = MakeCallRequest::for_schedule("s-a", "+17195551234");
+    let a = engine.make_call(&acme, &request).expect("A").commit();
+
+    time.set(dialgate::timefmt::parse("2026-11-26T15:00:29.900Z").expect("t"));
+    let (go, wait) = std::sync::mpsc::channel();
+    let (read_tx, read_rx) = std::sync::mpsc::channel();
+    thread::scope(|s| {
+        let x = s.spawn(|| {
+            *clock.stall.lock().expect("stall") = Some((thread::current().id(), wait));
+            read_tx.send(()).expect("armed");
+            engine.make_call(&acme, &request).map(Admitted::commit)
+        });
+        read_rx.recv().expect("armed");
+        // Let X read its time and stall.
+        while clock.stall.lock().expect("stall").is_some() {
+            thread::yield_now();
+        }
+        time.set(dialgate::timefmt::parse("2026-11-26T15:00:30Z").expect("t"));
+        let y = engine.make_call(&acme, &request).expect("Y at A + 30 s");
+        drop(y.release());
+        go.send(()).expect("go");
+        let x = x.join().expect("X");
+        if let Ok(x) = x {
+            assert!(
+                x.call.placed_at - a.call.placed_at >= Duration::seconds(30),
+                "X counted from {} is inside A's window ({})",
+                x.call.placed_at,
+                a.call.placed_at
+            );
+        }
+    });
+}
+
+/// A clock that reads the system time and then loses the CPU for a random
+/// moment, as a preempted thread does.
+#[derive(Debug)]
+struct JitterClock;
+
+impl Clock for JitterClock {
+    fn now(&self) -> chrono::DateTime<chrono::Utc> {
+        let t = chrono::Utc::now();
+        let spin = (t.timestamp_subsec_nanos() % 7) * 40;
+        for _ in 0..spin {
+            thread::yield_now();
+        }
+        t
+    }
+}
+
+#[test]
+fn out_of_order_times_never_put_two_dials_inside_one_window() {
+    // 16 threads, 4 numbers, a 1 s window, releases and commits mixed, the
+    // system clock read before admission's lock (once 1 violation in 90 s).
+    // Bounded: about 1.5 s of wall time.
+    let world = World::from_json(
+        r#"{"companies": [{"id": "acme", "cps_limit": 1000000, "redial_window_s": 1}],
+            "schedules": [{"id": "s-a", "company_id": "acme", "lead_token": "tok-a"}]}"#,
+    )
+    .expect("world");
+    let acme = world.company("acme").expect("acme").clone();
+    let engine = world.into_engine(JitterClock);
+    let committed = Mutex::new(Vec::new());
+    let deadline = std::time::Instant::now() + std::time::Duration::from_millis(1500);
+    thread::scope(|s| {
+        for w in 0..16usize {
+            let (engine, acme, committed) = (&engine, &acme, &committed);
+            s.spawn(move || {
+                let mut k = 0usize;
+                while std::time::Instant::now() < deadline {
+                    k += 1;
+                    let request = MakeCallRequest::for_schedule("s-a", &number((w + k) % 4));
+                    if let Ok(admitted) = engine.make_call(acme, &request) {
+                        if (w + k) % 3 == 0 {
+                            drop(admitted.release());
+                        } else {
+                            let c = admitted.commit();
+                            committed
+                                .lock()
+                                .expect("log")
+                                .push((c.call.to, c.call.placed_at));
+                        }
+                    }
+                }
+            });
+        }
+    });
+    let mut dials = committed.into_inner().expect("log");
+    assert!(
+        dials.len() >= 4,
+        "the race admitted too little to mean anything"
+    );
+    dials.sort();
+    for pair in dials.windows(2) {
+        if let [(n1, t1), (n2, t2)] = pair {
+            if n1 == n2 {
+                assert!(
+                    *t2 - *t1 >= Duration::seconds(1),
+                    "{n1} committed at {t1} and {t2}"
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn racing_limit_changes_never_pass_the_larger_limit() {
+    // Hosts build `Company` from caches that disagree during a rollout: 8
+    // threads alternate 5 and 6 cps on a moving clock. Sorted by time, the
+    // admissions conform to the GCRA of the larger limit (before the fix:
+    // 10,000 in 10 s).
+    let world = World::from_json(
+        r#"{"companies": [{"id": "acme", "cps_limit": 5}],
+            "schedules": [{"id": "s-a", "company_id": "acme", "lead_token": "tok-a"}]}"#,
+    )
+    .expect("world");
+    let five = world.company("acme").expect("acme").clone();
+    let mut six = five.clone();
+    six.cps_limit = std::num::NonZeroU32::new(6).expect("6");
+    let clock = FakeClock::at("2026-11-26T15:00:00Z").expect("time");
+    let engine = world.into_engine(clock.clone());
+    let admitted = Mutex::new(Vec::new());
+    let done = std::sync::atomic::AtomicBool::new(false);
+    thread::scope(|s| {
+        for w in 0..8usize {
+            let (engine, five, six, admitted, done) = (&engine, &five, &six, &admitted, &done);
+            s.spawn(move || {
+                let mut k = 0usize;
+                while !done.load(std::sync::atomic::Ordering::Relaxed) {
+                    k += 1;
+                    let company = if (w + k) % 2 == 0 { five } else { six };
+                    let request =
+                        MakeCallRequest::for_schedule("s-a", &number(w * 100_000 + k % 100_000));
+                    if let Ok(a) = engine.make_call(company, &request) {
+                        admitted
+                            .lock()
+                            .expect("log")
+                            .push(ns(a.commit().call.placed_at));
+                    }
+                }
+            });
+        }
+        for _ in 0..200 {
+            thread::sleep(std::time::Duration::from_micros(200));
+            clock.advance(Duration::milliseconds(50));
+        }
+        done.store(true, std::sync::atomic::Ordering::Relaxed);
+    });
+    let mut times = admitted.into_inner().expect("log");
+    times.sort_unstable();
+    let mut model = Gcra { cps: 6, tat: None };
+    for &t in &times {
+        assert!(model.allows(t), "an admission at {t} is beyond 6 cps");
+        model.admit(t);
+    }
+    // 10 s of clock: at most 6 + 60.
+    assert!(times.len() <= 66, "{} admitted", times.len());
+    assert!(
+        times.len() >= 40,
+        "{} admitted: the limiter starved",
+        times.len()
+    );
+}

@@ -1,4 +1,4 @@
-//! Admission, contract steps 8 to 10: the state a decision claims.
+//! Admission, contract steps 9 to 12: the state a decision claims.
 //!
 //! [`Admission`] is the seam between the pure pipeline and shared state. The
 //! crate ships [`LocalAdmission`] (in-process: an exact GCRA and tables
@@ -28,6 +28,7 @@ pub use local::{LocalAdmission, SWEEP_MIN_ENTRIES};
 ///     schedule_id: "sch-solar",
 ///     number: E164::from_digits(17195551234).unwrap(),
 ///     one_off: true,
+///     caps: &[],
 ///     now: chrono::Utc::now(),
 /// };
 /// assert!(ask.one_off);
@@ -40,10 +41,33 @@ pub struct AdmissionRequest<'a> {
     pub schedule_id: &'a str,
     /// The number to dial.
     pub number: E164,
-    /// Whether a one-off lead is to be created (step 8 applies only then).
+    /// Whether a one-off lead is to be created (step 9 applies only then).
     pub one_off: bool,
+    /// The rolling call caps that apply to the number (step 11); empty when
+    /// no calling rules apply.
+    pub caps: &'a [CallCap<'a>],
     /// The decision time.
     pub now: DateTime<Utc>,
+}
+
+/// A rolling cap on the dials of one number: at most `calls` admitted,
+/// unreleased dials inside any `per_s` seconds (a dial admitted at T counts
+/// at every t with T <= t < T + per_s).
+///
+/// # Example
+/// ```
+/// use dialgate::CallCap;
+/// let florida = CallCap { calls: 3, per_s: 86_400, rule: "FL: 3 per 86400 s (Fla. Stat. 501.616)" };
+/// assert_eq!(florida.calls, 3);
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct CallCap<'a> {
+    /// How many dials count at most (>= 1).
+    pub calls: u32,
+    /// Over how many seconds (>= 1).
+    pub per_s: u32,
+    /// The rule it comes from, for the rejection's message.
+    pub rule: &'a str,
 }
 
 /// The claims one admitted dial holds, until committed or released.
@@ -71,15 +95,18 @@ pub struct Claim {
     pub number: E164,
     /// Whether it holds an in-flight one-off lead.
     pub one_off: bool,
-    /// When it was admitted: the redial window runs from here.
+    /// When it was admitted: the redial window and the caps run from here.
+    /// Admission decides at the company's high-water mark when the
+    /// decision's time is older, so this may be a little after it.
     pub admitted_at: DateTime<Utc>,
 }
 
-/// Steps 8 to 10, atomically: either every guard passes and every claim is
+/// Steps 9 to 12, atomically: either every guard passes and every claim is
 /// taken, or the request is refused and nothing changes.
 ///
 /// Implementations must keep, under any concurrency: no two admitted dials of
-/// one company's number inside one redial window, no company beyond its GCRA,
+/// one company's number inside one redial window, no cap exceeded, no
+/// company beyond its GCRA,
 /// no two one-off leads for one (company, dialing schedule, number) in flight.
 ///
 /// # Example
@@ -88,19 +115,19 @@ pub struct Claim {
 /// let admission: std::sync::Arc<dyn Admission> = std::sync::Arc::new(LocalAdmission::new());
 /// let acme = Company::new("acme", 5).unwrap();
 /// let number = E164::from_digits(17195551234).unwrap();
-/// let ask = AdmissionRequest { company: &acme, schedule_id: "sch-solar", number, one_off: false, now: chrono::Utc::now() };
+/// let ask = AdmissionRequest { company: &acme, schedule_id: "sch-solar", number, one_off: false, caps: &[], now: chrono::Utc::now() };
 /// let claim = admission.admit(&ask).unwrap();
 /// assert_eq!(admission.admit(&ask).unwrap_err().code(), "recently_dialed");
 /// admission.release(&claim);
 /// assert!(admission.admit(&ask).is_ok());
 /// ```
 pub trait Admission: std::fmt::Debug + Send + Sync {
-    /// Checks the concurrent lead, the redial window and the CPS limit, in
-    /// that order, and claims all three when all pass.
+    /// Checks the concurrent lead, the redial window, the call caps and the
+    /// CPS limit, in that order, and claims them all when all pass.
     ///
     /// # Errors
-    /// `duplicate_concurrent_lead`, `recently_dialed` or `cps_exceeded`, the
-    /// first that fails, with nothing claimed.
+    /// `duplicate_concurrent_lead`, `recently_dialed`, `call_cap_reached` or
+    /// `cps_exceeded`, the first that fails, with nothing claimed.
     fn admit(&self, request: &AdmissionRequest<'_>) -> Result<Claim, Rejection>;
 
     /// The call was placed: the one-off lead is no longer in flight; the

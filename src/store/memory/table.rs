@@ -134,6 +134,15 @@ impl<S: Slot> RobinTable<S> {
         self.slots.get(pos).copied()
     }
 
+    /// Calls `visit` with every slot whose key is `key`.
+    #[inline]
+    pub(crate) fn for_each_with_key(&self, key: u64, mut visit: impl FnMut(S)) {
+        let _ = self.position(key, |slot| {
+            visit(slot);
+            false
+        });
+    }
+
     /// Adds a slot (keys may repeat); a slot with key 0 is not added.
     pub(crate) fn insert(&mut self, slot: S) {
         if slot.key() == 0 {
