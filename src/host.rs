@@ -118,14 +118,14 @@ impl Host {
 
     pub(crate) fn step(&mut self, step: StepFile) -> Result<Value, String> {
         let at = timefmt::parse(&step.at).map_err(|e| format!("`at`: {e}"))?;
-        if at.timestamp_nanos_opt().is_none() {
-            // The engine's clock counts nanoseconds in an i64: past this
-            // range every instant would read as its edge.
+        if !crate::clock::in_range(at) {
+            // Window and cap ends are computed in i64 nanoseconds: the range
+            // keeps decades of headroom below their end (2262).
             return Err(format!(
-                "`at` {} is outside the clock's range, {} to {}",
+                "`at` {} is outside the supported range, {} to {}",
                 step.at,
-                timefmt::rfc3339(DateTime::from_timestamp_nanos(i64::MIN)),
-                timefmt::rfc3339(DateTime::from_timestamp_nanos(i64::MAX))
+                timefmt::rfc3339(DateTime::from_timestamp_nanos(crate::clock::EARLIEST_NANOS)),
+                timefmt::rfc3339(DateTime::from_timestamp_nanos(crate::clock::LATEST_NANOS))
             ));
         }
         if let Some(last) = self.last_at {

@@ -1,6 +1,7 @@
 //! `dialgate`: runs the make_call engine on a JSON world and a stream of steps.
 
-use std::io::{self, BufRead, BufWriter, Write};
+use std::collections::BTreeMap;
+use std::io::{self, BufRead, BufWriter, Read, Write};
 use std::process::ExitCode;
 
 use dialgate::host::{check_scenario, Host};
@@ -8,33 +9,119 @@ use dialgate::World;
 
 const USAGE: &str = "usage:
   dialgate run --world WORLD.json [STEPS.jsonl]   decide each step (stdin when no file), one JSON line each
-  dialgate check SCENARIO.json...                 run scenarios and compare their expectations";
+  dialgate check SCENARIO.json...                 run scenarios and compare their expectations
+  dialgate help | --help | --version";
+
+const RUN_USAGE: &str = "usage: dialgate run --world WORLD.json [STEPS.jsonl]
+  Decides each step of STEPS.jsonl (stdin when no file or `-`) against the
+  world and prints one JSON line a step; a summary of the decisions by code
+  goes to stderr at the end. Exit 0, 2 on bad input, 3 when stdout fails.";
+
+const CHECK_USAGE: &str = "usage: dialgate check SCENARIO.json...
+  Runs each scenario, prints every mismatch (file, step, expected, got) and a
+  last line `N passed, M failed`. Exit 0 when none failed, 1 otherwise, 2 on
+  bad input, 3 when stdout fails.";
 
 /// Exit code for bad input (unreadable or invalid files, bad arguments).
 const BAD_INPUT: u8 = 2;
+/// Exit code when the output cannot be written (a closed pipe, a full disk).
+const OUTPUT_FAILED: u8 = 3;
+
+/// The largest world or scenario file read, bytes: a world of a million
+/// leads is about 120 MB. Larger (or endless: `/dev/zero`) is bad input.
+const MAX_FILE_BYTES: u64 = 256 << 20;
+/// The longest step line read, bytes: a request body is at most 64 KiB.
+const MAX_STEP_LINE_BYTES: u64 = 1 << 20;
+
+/// Why a command stopped: bad input, or output that could not be written.
+enum Failure {
+    BadInput(String),
+    Output(io::Error),
+}
+
+impl From<String> for Failure {
+    fn from(message: String) -> Self {
+        Failure::BadInput(message)
+    }
+}
+
+impl From<&str> for Failure {
+    fn from(message: &str) -> Self {
+        Failure::BadInput(message.to_owned())
+    }
+}
+
+impl From<io::Error> for Failure {
+    fn from(e: io::Error) -> Self {
+        Failure::Output(e)
+    }
+}
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
+    let rest = args.get(1..).unwrap_or_default();
     let outcome = match args.first().map(String::as_str) {
-        Some("run") => run(args.get(1..).unwrap_or_default()),
-        Some("check") => check(args.get(1..).unwrap_or_default()),
-        Some("-h" | "--help" | "help") => {
-            println!("{USAGE}");
-            Ok(ExitCode::SUCCESS)
-        }
-        _ => Err(format!("expected a command\n{USAGE}")),
+        Some("run") => run(rest),
+        Some("check") => check(rest),
+        Some("-h" | "--help" | "help") => say(USAGE),
+        Some("-V" | "--version") => say(concat!("dialgate ", env!("CARGO_PKG_VERSION"))),
+        Some(other) => Err(Failure::BadInput(format!(
+            "unknown command `{}`\n{USAGE}",
+            dialgate::world::one_line(other)
+        ))),
+        None => Err(Failure::BadInput(format!("expected a command\n{USAGE}"))),
     };
-    outcome.unwrap_or_else(|message| {
-        eprintln!("dialgate: {message}");
-        ExitCode::from(BAD_INPUT)
+    match outcome {
+        Ok(code) => code,
+        Err(Failure::BadInput(message)) => {
+            eprintln!("dialgate: {message}");
+            ExitCode::from(BAD_INPUT)
+        }
+        Err(Failure::Output(e)) => {
+            // stderr may be gone too; there is nothing else to tell.
+            let _ = writeln!(io::stderr(), "dialgate: cannot write the output: {e}");
+            ExitCode::from(OUTPUT_FAILED)
+        }
+    }
+}
+
+/// Prints `text` on stdout and succeeds, or fails as output.
+fn say(text: &str) -> Result<ExitCode, Failure> {
+    let mut out = io::stdout().lock();
+    writeln!(out, "{text}")?;
+    out.flush()?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn wants_help(args: &[String]) -> bool {
+    args.iter().any(|a| a == "--help" || a == "-h")
+}
+
+/// A whole file, at most [`MAX_FILE_BYTES`].
+fn read(path: &str) -> Result<String, String> {
+    let file = std::fs::File::open(path).map_err(|e| format!("{path}: cannot read: {e}"))?;
+    let mut bytes = Vec::new();
+    file.take(MAX_FILE_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| format!("{path}: cannot read: {e}"))?;
+    if bytes.len() as u64 > MAX_FILE_BYTES {
+        return Err(format!(
+            "{path}: larger than the {} MiB a file may be",
+            MAX_FILE_BYTES >> 20
+        ));
+    }
+    String::from_utf8(bytes).map_err(|e| {
+        format!(
+            "{path}: not UTF-8 text (byte {})",
+            e.utf8_error().valid_up_to()
+        )
     })
 }
 
-fn read(path: &str) -> Result<String, String> {
-    std::fs::read_to_string(path).map_err(|e| format!("{path}: cannot read: {e}"))
-}
-
-fn run(args: &[String]) -> Result<ExitCode, String> {
+fn run(args: &[String]) -> Result<ExitCode, Failure> {
+    if wants_help(args) {
+        return say(RUN_USAGE);
+    }
     let mut world_path = None;
     let mut steps_path = None;
     let mut it = args.iter();
@@ -44,16 +131,21 @@ fn run(args: &[String]) -> Result<ExitCode, String> {
         } else if let Some(path) = arg.strip_prefix("--world=") {
             world_path = Some(path.to_owned());
         } else if arg.starts_with('-') && arg != "-" {
-            return Err(format!("unknown option `{arg}`\n{USAGE}"));
+            return Err(Failure::BadInput(format!(
+                "unknown option `{}`\n{RUN_USAGE}",
+                dialgate::world::one_line(arg)
+            )));
         } else if steps_path.replace(arg.clone()).is_some() {
-            return Err(format!("one steps file at most\n{USAGE}"));
+            return Err(Failure::BadInput(format!(
+                "one steps file at most\n{RUN_USAGE}"
+            )));
         }
     }
-    let world_path = world_path.ok_or(format!("`run` needs `--world WORLD.json`\n{USAGE}"))?;
+    let world_path = world_path.ok_or(format!("`run` needs `--world WORLD.json`\n{RUN_USAGE}"))?;
     let world = World::from_json(&read(&world_path)?).map_err(|e| format!("{world_path}: {e}"))?;
     let mut host = Host::new(world);
 
-    let (name, input): (String, Box<dyn BufRead>) = match steps_path.as_deref() {
+    let (name, mut input): (String, Box<dyn BufRead>) = match steps_path.as_deref() {
         None | Some("-") => ("<stdin>".into(), Box::new(io::stdin().lock())),
         Some(path) => {
             let file =
@@ -62,31 +154,69 @@ fn run(args: &[String]) -> Result<ExitCode, String> {
         }
     };
     let mut out = BufWriter::new(io::stdout().lock());
-    for (i, line) in input.lines().enumerate() {
-        let line = line.map_err(|e| format!("{name}:{}: cannot read: {e}", i + 1))?;
-        if line.trim().is_empty() {
+    let mut by_code: BTreeMap<String, u64> = BTreeMap::new();
+    let mut line = Vec::new();
+    for number in 1.. {
+        line.clear();
+        let read = input
+            .by_ref()
+            .take(MAX_STEP_LINE_BYTES + 1)
+            .read_until(b'\n', &mut line)
+            .map_err(|e| format!("{name}:{number}: cannot read: {e}"))?;
+        if read == 0 {
+            break;
+        }
+        if line.len() as u64 > MAX_STEP_LINE_BYTES {
+            out.flush()?;
+            return Err(Failure::BadInput(format!(
+                "{name}:{number}: a step line is longer than {} MiB",
+                MAX_STEP_LINE_BYTES >> 20
+            )));
+        }
+        let text =
+            std::str::from_utf8(&line).map_err(|_| format!("{name}:{number}: not UTF-8 text"))?;
+        if text.trim().is_empty() {
             continue;
         }
-        match host.step_json(&line) {
+        match host.step_json(text) {
             Ok(output) => {
-                if writeln!(out, "{output}").is_err() {
-                    // The reader went away (a closed pipe): nothing left to say.
-                    return Ok(ExitCode::SUCCESS);
-                }
+                let code = match output["error"]["code"].as_str() {
+                    Some(code) => code.to_owned(),
+                    None if output.get("call").is_some() => "admitted".to_owned(),
+                    None => "settled".to_owned(),
+                };
+                *by_code.entry(code).or_default() += 1;
+                writeln!(out, "{output}")?;
             }
             Err(e) => {
-                let _ = out.flush();
-                return Err(format!("{name}:{}: {e}", i + 1));
+                out.flush()?;
+                return Err(Failure::BadInput(format!("{name}:{number}: {e}")));
             }
         }
     }
-    let _ = out.flush();
+    out.flush()?;
+    let total: u64 = by_code.values().sum();
+    let counts: Vec<String> = by_code.iter().map(|(c, n)| format!("{c} {n}")).collect();
+    let _ = writeln!(
+        io::stderr(),
+        "dialgate: {total} steps: {}",
+        if counts.is_empty() {
+            "none".to_owned()
+        } else {
+            counts.join(", ")
+        }
+    );
     Ok(ExitCode::SUCCESS)
 }
 
-fn check(files: &[String]) -> Result<ExitCode, String> {
+fn check(files: &[String]) -> Result<ExitCode, Failure> {
+    if wants_help(files) {
+        return say(CHECK_USAGE);
+    }
     if files.is_empty() {
-        return Err(format!("`check` needs at least one scenario file\n{USAGE}"));
+        return Err(Failure::BadInput(format!(
+            "`check` needs at least one scenario file\n{CHECK_USAGE}"
+        )));
     }
     // Every file is read and run before anything is printed: bad input is
     // the one-line error alone, as the contract says.
@@ -94,15 +224,17 @@ fn check(files: &[String]) -> Result<ExitCode, String> {
     for file in files {
         reports.push(read(file).and_then(|text| check_scenario(file, &text))?);
     }
+    let mut out = BufWriter::new(io::stdout().lock());
     let (mut passed, mut failed) = (0usize, 0usize);
     for report in reports {
         passed += report.passed;
         failed += report.mismatches.len();
         for line in report.mismatches {
-            println!("{line}");
+            writeln!(out, "{line}")?;
         }
     }
-    println!("{passed} passed, {failed} failed");
+    writeln!(out, "{passed} passed, {failed} failed")?;
+    out.flush()?;
     Ok(if failed > 0 {
         ExitCode::FAILURE
     } else {

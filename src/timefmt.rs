@@ -30,7 +30,16 @@ pub fn rfc3339(t: DateTime<Utc>) -> String {
 /// assert!(dialgate::timefmt::parse("yesterday").is_err());
 /// ```
 pub fn parse(text: &str) -> Result<DateTime<Utc>, String> {
-    DateTime::parse_from_rfc3339(text)
+    let t = DateTime::parse_from_rfc3339(text)
         .map(|t| t.with_timezone(&Utc))
-        .map_err(|e| format!("`{text}` is not an RFC 3339 time ({e})"))
+        .map_err(|e| format!("`{text}` is not an RFC 3339 time ({e})"))?;
+    // chrono reads second 60 as a leap second on any minute, an instant
+    // that sorts before the next second's start: time would seem to go
+    // backwards. UTC as the engine keeps it has no leap seconds.
+    if chrono::Timelike::nanosecond(&t) >= 1_000_000_000 {
+        return Err(format!(
+            "`{text}` has second 60: leap seconds are not accepted"
+        ));
+    }
+    Ok(t)
 }

@@ -41,21 +41,60 @@ fn err(place: impl std::fmt::Display, what: impl std::fmt::Display) -> WorldErro
     }
 }
 
-/// `text` on one line: control characters (a newline in an id, say) written
-/// as escapes, so an error that quotes input stays one line.
-pub(crate) fn one_line(text: &str) -> String {
-    if !text.chars().any(char::is_control) {
-        return text.to_owned();
-    }
-    text.chars()
-        .map(|c| {
-            if c.is_control() {
-                c.escape_default().to_string()
-            } else {
-                c.to_string()
+/// The longest quoted piece of input an error repeats, in characters.
+pub const MAX_ECHO_CHARS: usize = 48;
+/// The longest one-line error, in characters.
+pub const MAX_ERROR_CHARS: usize = 400;
+
+/// `text` on one line and short: control characters and the line and
+/// paragraph separators (a newline in an id, U+2028) written as escapes, a
+/// quoted piece of input (between backticks or double quotes) cut to
+/// [`MAX_ECHO_CHARS`] and the whole to [`MAX_ERROR_CHARS`], each cut marked
+/// `…`. A 100 MB unknown key must not become a 100 MB line on stderr.
+///
+/// # Example
+/// ```
+/// let long = "k".repeat(1000);
+/// let line = dialgate::world::one_line(&format!("unknown field `{long}`\u{2028}x"));
+/// assert!(line.len() < 100, "{line}");
+/// assert!(line.ends_with("…`\\u{2028}x"), "{line}");
+/// ```
+pub fn one_line(text: &str) -> String {
+    let mut out = String::with_capacity(text.len().min(MAX_ERROR_CHARS + 8));
+    let mut quote: Option<char> = None;
+    let mut quoted = 0usize;
+    let mut written = 0usize;
+    for c in text.chars() {
+        if written >= MAX_ERROR_CHARS {
+            out.push('…');
+            break;
+        }
+        match quote {
+            Some(q) if c == q => quote = None,
+            Some(_) => {
+                quoted += 1;
+                if quoted == MAX_ECHO_CHARS + 1 {
+                    out.push('…');
+                    written += 1;
+                }
+                if quoted > MAX_ECHO_CHARS {
+                    continue;
+                }
             }
-        })
-        .collect()
+            None if c == '`' || c == '"' => {
+                quote = Some(c);
+                quoted = 0;
+            }
+            None => {}
+        }
+        if c.is_control() || c == '\u{2028}' || c == '\u{2029}' {
+            out.extend(c.escape_default());
+        } else {
+            out.push(c);
+        }
+        written += 1;
+    }
+    out
 }
 
 /// `T` read from a JSON object only. serde's derive also takes an array of
@@ -308,6 +347,7 @@ impl World {
         let mut companies = HashMap::new();
         for (i, c) in file.companies.into_iter().enumerate() {
             let place = format!("companies[{i}] (`{}`)", c.id);
+            id_ok("id", &c.id).map_err(|what| err(&place, what))?;
             let company = company(c).map_err(|what| err(&place, what))?;
             if companies.contains_key(&company.id) {
                 return Err(err(place, "duplicate company id"));
@@ -319,6 +359,9 @@ impl World {
         let mut schedule_ids = HashSet::new();
         for (i, s) in file.schedules.into_iter().enumerate() {
             let place = format!("schedules[{i}] (`{}`)", s.id);
+            id_ok("id", &s.id)
+                .and_then(|()| id_ok("lead_token", &s.lead_token))
+                .map_err(|what| err(&place, what))?;
             if !schedule_ids.insert(s.id.clone()) {
                 return Err(err(place, "duplicate schedule id"));
             }
@@ -336,6 +379,7 @@ impl World {
         let mut lead_ids = HashSet::new();
         for (i, l) in file.leads.into_iter().enumerate() {
             let place = format!("leads[{i}] (`{}`)", l.id);
+            id_ok("id", &l.id).map_err(|what| err(&place, what))?;
             let Some(company) = companies.get(&l.company_id) else {
                 return Err(err(
                     place,
@@ -389,8 +433,30 @@ impl World {
     }
 }
 
+/// An id or token a request can name: non-empty, at most
+/// [`MAX_ID_BYTES`](crate::pipeline::shape::MAX_ID_BYTES) bytes.
+fn id_ok(field: &str, id: &str) -> Result<(), String> {
+    let max = crate::pipeline::shape::MAX_ID_BYTES;
+    if id.is_empty() {
+        return Err(format!("`{field}` is empty"));
+    }
+    if id.len() > max {
+        return Err(format!(
+            "`{field}` is longer than {max} bytes: no request could name it"
+        ));
+    }
+    Ok(())
+}
+
 fn company(c: CompanyFile) -> Result<Company, String> {
     let cps_limit = NonZeroU32::new(c.cps_limit).ok_or("`cps_limit` must be at least 1")?;
+    let redial_window_s = c.redial_window_s.unwrap_or(DEFAULT_REDIAL_WINDOW_S);
+    if redial_window_s > crate::clock::MAX_WINDOW_S {
+        return Err(format!(
+            "`redial_window_s` is over {} s (ten years), the longest window supported",
+            crate::clock::MAX_WINDOW_S
+        ));
+    }
     let default_region = match c.default_region {
         None => Region::US,
         Some(code) => code.parse::<Region>().map_err(|e| e.to_string())?,
@@ -399,7 +465,7 @@ fn company(c: CompanyFile) -> Result<Company, String> {
         id: c.id,
         cps_limit,
         default_region,
-        redial_window_s: c.redial_window_s.unwrap_or(DEFAULT_REDIAL_WINDOW_S),
+        redial_window_s,
     })
 }
 
@@ -413,6 +479,7 @@ fn schedule(s: ScheduleFile) -> Result<Schedule, String> {
             let mut ids = HashSet::new();
             let mut out = Vec::new();
             for (i, d) in distributions.unwrap_or_default().into_iter().enumerate() {
+                id_ok("id", &d.id).map_err(|e| format!("distributions[{i}]: {e}"))?;
                 if !ids.insert(d.id.clone()) {
                     return Err(format!(
                         "distributions[{i}]: duplicate distribution id `{}`",

@@ -611,7 +611,7 @@ fn bad_steps() -> Vec<(&'static str, String, usize, &'static str)> {
             "a time before 1677",
             ok.replace("2026-11-26T15:00:01Z", "0001-01-01T00:00:00Z"),
             1,
-            "outside the clock's range",
+            "outside the supported range",
         ),
         (
             "a time after 2262",
@@ -620,7 +620,7 @@ fn bad_steps() -> Vec<(&'static str, String, usize, &'static str)> {
                 ok.replace("2026-11-26T15:00:01Z", "9999-12-31T23:59:59Z")
             ),
             2,
-            "outside the clock's range",
+            "outside the supported range",
         ),
         (
             "a newline in a company id",

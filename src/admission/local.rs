@@ -31,7 +31,7 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 
 use super::{Admission, AdmissionRequest, CallCap, Claim, Padded};
-use crate::clock::{to_nanos, Clock};
+use crate::clock::{to_nanos, Clock, EARLIEST_NANOS, LATEST_NANOS};
 use crate::rejection::Rejection;
 use crate::store::{NumberHash, RobinTable, Slot};
 
@@ -60,13 +60,6 @@ const COMPANY_SWEEP_EVERY: Duration = Duration::from_millis(1000);
 
 /// Slices of the company map, each behind its own lock.
 const COMPANY_SHARDS: usize = 64;
-
-/// The earliest decision time admission accepts: the Unix epoch.
-const EARLIEST_NANOS: i64 = 0;
-/// The latest decision time admission accepts (2200-12-31T23:59:59.999999999Z):
-/// decades below the end of `i64` nanoseconds (2262), so that no window or
-/// cap end computed from a decision can reach it.
-const LATEST_NANOS: i64 = 7_289_654_399_999_999_999;
 
 /// Nanoseconds in a second.
 const NANOS_PER_S: i128 = 1_000_000_000;
