@@ -9,12 +9,12 @@ use crate::model::Data;
 use crate::phone::E164;
 use crate::timefmt;
 
-/// The contract's ten steps, in the order they run.
+/// The contract's twelve steps, in the order they run.
 ///
 /// # Example
 /// ```
 /// use dialgate::Guard;
-/// assert_eq!(Guard::ALL.len(), 10);
+/// assert_eq!(Guard::ALL.len(), 12);
 /// assert_eq!(Guard::ALL[0].name(), "shape");
 /// assert!(Guard::Route < Guard::Cps);
 /// ```
@@ -73,16 +73,16 @@ impl Guard {
         Guard::Cps,
     ];
 
-    /// The guards of the pure pipeline (steps 1 to 7), which read state and
+    /// The guards of the pure pipeline (steps 1 to 8), which read state and
     /// change nothing.
     ///
     /// # Example
     /// ```
     /// use dialgate::Guard;
-    /// assert_eq!(Guard::PIPELINE[..], Guard::ALL[..7]);
+    /// assert_eq!(Guard::PIPELINE[..], Guard::ALL[..8]);
     /// assert!(!Guard::PIPELINE.contains(&Guard::Cps));
     /// ```
-    pub const PIPELINE: [Guard; 7] = [
+    pub const PIPELINE: [Guard; 8] = [
         Guard::Shape,
         Guard::Resolve,
         Guard::Active,
@@ -90,6 +90,7 @@ impl Guard {
         Guard::Number,
         Guard::Lead,
         Guard::Suppression,
+        Guard::CallingWindow,
     ];
 
     /// The guard's name as the Call record lists it.
@@ -200,6 +201,9 @@ pub struct Plan {
     pub data: Data,
     /// The decision time.
     pub decided_at: DateTime<Utc>,
+    /// What the calling-window guard found (zones, states), when calling
+    /// rules apply.
+    pub calling_window: Option<crate::calling::WindowFound>,
     /// The guards passed, in order.
     pub guards: Vec<Guard>,
 }
@@ -214,7 +218,7 @@ pub struct Plan {
 /// let json = admitted.call().to_json();
 /// assert_eq!(json["ok"], true);
 /// assert_eq!(json["call"]["lead_origin"], "existing");
-/// assert_eq!(json["call"]["guards"].as_array().unwrap().len(), 10);
+/// assert_eq!(json["call"]["guards"].as_array().unwrap().len(), 12);
 /// ```
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Call {
@@ -253,7 +257,7 @@ impl Call {
     /// let line = engine.make_call(&company, &MakeCallRequest::for_lead("lead-ann")).unwrap().call().to_json();
     /// assert_eq!(line["call"]["lead_id"], "lead-ann");
     /// assert_eq!(line["call"]["to"], "+17195551234");
-    /// assert_eq!(line["call"]["guards"][9], "cps");
+    /// assert_eq!(line["call"]["guards"][11], "cps");
     /// ```
     pub fn to_json(&self) -> serde_json::Value {
         let call = serde_json::to_value(self).unwrap_or(serde_json::Value::Null);

@@ -223,14 +223,31 @@ where
         request: &MakeCallRequest,
     ) -> Result<Admitted, Rejection> {
         let plan = self.dry_run(company, request)?;
-        let claim = self.admission.admit(&AdmissionRequest {
-            company,
-            schedule_id: &plan.schedule_id,
-            number: plan.to,
-            one_off: plan.lead_origin == LeadOrigin::OneOff,
-            caps: &[],
-            now: plan.decided_at,
-        })?;
+        let caps = match &plan.calling_window {
+            Some(found) => found.caps(company.calling_rules.as_deref(), plan.decided_at),
+            None => Vec::new(),
+        };
+        let claim = self
+            .admission
+            .admit(&AdmissionRequest {
+                company,
+                schedule_id: &plan.schedule_id,
+                number: plan.to,
+                one_off: plan.lead_origin == LeadOrigin::OneOff,
+                caps: &caps,
+                now: plan.decided_at,
+            })
+            .map_err(|mut rejection| {
+                // retry_at as a deferral: into the calling window.
+                if let (Some(found), Some(clears)) = (&plan.calling_window, rejection.retry_at()) {
+                    rejection.set_retry_at(found.defer(
+                        company.calling_rules.as_deref(),
+                        clears,
+                        plan.decided_at,
+                    ));
+                }
+                rejection
+            })?;
         let n = self.calls.fetch_add(1, Ordering::Relaxed) + 1;
         let mut digits = [0u8; DECIMAL_U64];
         let id = joined(&["call-", decimal(n, &mut digits)]);
@@ -252,7 +269,6 @@ where
         };
         let mut guards = plan.guards;
         guards.extend([
-            Guard::CallingWindow,
             Guard::ConcurrentLead,
             Guard::RedialWindow,
             Guard::CallCap,

@@ -13,6 +13,7 @@
 
 pub mod admission;
 pub mod call;
+pub mod calling;
 pub mod clock;
 pub mod engine;
 pub mod host;
@@ -76,6 +77,7 @@ pub fn doc_example() -> (InMemoryEngine, Company) {
         cps_limit: std::num::NonZeroU32::MIN.saturating_add(4),
         default_region: Region::US,
         redial_window_s: model::DEFAULT_REDIAL_WINDOW_S,
+        calling_rules: None,
     };
     (engine, company)
 }

@@ -123,6 +123,9 @@ pub struct Company {
     pub default_region: Region,
     /// Seconds during which a dialled number may not be dialled again.
     pub redial_window_s: u32,
+    /// The company's calling rules; `None`: it dials at any hour (unless a
+    /// schedule has calling hours).
+    pub calling_rules: Option<std::sync::Arc<crate::calling::CallingRules>>,
 }
 
 impl Company {
@@ -142,6 +145,7 @@ impl Company {
             cps_limit: NonZeroU32::new(cps_limit)?,
             default_region: Region::US,
             redial_window_s: DEFAULT_REDIAL_WINDOW_S,
+            calling_rules: None,
         })
     }
 }
@@ -199,6 +203,8 @@ pub struct Schedule {
     pub active: bool,
     /// Dialer or router.
     pub kind: ScheduleKind,
+    /// The schedule's calling hours (step 8), when it has them.
+    pub calling_hours: Option<crate::calling::Hours>,
 }
 
 impl Schedule {
@@ -218,6 +224,7 @@ impl Schedule {
             lead_token: lead_token.to_owned(),
             active: true,
             kind: ScheduleKind::Dialer,
+            calling_hours: None,
         }
     }
 

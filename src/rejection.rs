@@ -76,6 +76,17 @@ pub enum Rejection {
         /// The matching entry, described.
         entry: String,
     },
+    /// The decision time is outside the number's calling window.
+    #[error("{number} may not be called now: {reason}{}", retry_suffix(*retry_at))]
+    OutsideCallingWindow {
+        /// The number, E.164.
+        number: String,
+        /// The zone, the local time and the rule that closed the window.
+        reason: String,
+        /// When the window next opens in every zone; left out when the zone
+        /// is unknown or it does not open within 8 days.
+        retry_at: Option<DateTime<Utc>>,
+    },
     /// A one-off lead for the same number and schedule is being created.
     #[error("a one-off lead for {number} on schedule `{schedule_id}` is already being created")]
     DuplicateConcurrentLead {
@@ -85,7 +96,7 @@ pub enum Rejection {
         schedule_id: String,
     },
     /// The number was dialled inside the company's redial window.
-    #[error("{number} was dialled at {}, inside the {window_s} s redial window; retry at {}", timefmt::rfc3339(*dialled_at), timefmt::rfc3339(*retry_at))]
+    #[error("{number} was dialled at {}, inside the {window_s} s redial window{}", timefmt::rfc3339(*dialled_at), retry_suffix(*retry_at))]
     RecentlyDialed {
         /// The number, E.164.
         number: String,
@@ -93,11 +104,12 @@ pub enum Rejection {
         dialled_at: DateTime<Utc>,
         /// The window, seconds.
         window_s: u32,
-        /// When the window ends.
-        retry_at: DateTime<Utc>,
+        /// When the window ends (deferred into the calling window); left out
+        /// beyond the 8-day horizon.
+        retry_at: Option<DateTime<Utc>>,
     },
     /// A rolling cap on calls to the number is full.
-    #[error("{number} has had {count} calls counting against the cap {rule} ({calls} per {per_s} s){}", retry_suffix(*retry_at))]
+    #[error("{number} has {count} calls counting against {rule}{}", retry_suffix(*retry_at))]
     CallCapReached {
         /// The number, E.164.
         number: String,
@@ -114,14 +126,15 @@ pub enum Rejection {
         retry_at: Option<DateTime<Utc>>,
     },
     /// The company is at its calls-per-second limit.
-    #[error("company `{company_id}` is at its limit of {cps_limit} calls per second; retry at {}", timefmt::rfc3339(*retry_at))]
+    #[error("company `{company_id}` is at its limit of {cps_limit} calls per second{}", retry_suffix(*retry_at))]
     CpsExceeded {
         /// The company.
         company_id: String,
         /// Its limit.
         cps_limit: u32,
-        /// When the limiter would admit the same request.
-        retry_at: DateTime<Utc>,
+        /// When the limiter would admit the same request (deferred into the
+        /// calling window); left out beyond the 8-day horizon.
+        retry_at: Option<DateTime<Utc>>,
     },
 }
 
@@ -132,9 +145,9 @@ impl Rejection {
     /// # Example
     /// ```
     /// assert_eq!(dialgate::Rejection::CODES.first(), Some(&"invalid_request"));
-    /// assert_eq!(dialgate::Rejection::CODES.len(), 12);
+    /// assert_eq!(dialgate::Rejection::CODES.len(), 13);
     /// ```
-    pub const CODES: [&'static str; 12] = [
+    pub const CODES: [&'static str; 13] = [
         "invalid_request",
         "unknown_lead",
         "schedule_not_found",
@@ -143,6 +156,7 @@ impl Rejection {
         "routing_loop",
         "invalid_number",
         "suppressed_contact",
+        "outside_calling_window",
         "duplicate_concurrent_lead",
         "recently_dialed",
         "call_cap_reached",
@@ -166,6 +180,7 @@ impl Rejection {
             Rejection::RoutingLoop { .. } => "routing_loop",
             Rejection::InvalidNumber { .. } => "invalid_number",
             Rejection::SuppressedContact { .. } => "suppressed_contact",
+            Rejection::OutsideCallingWindow { .. } => "outside_calling_window",
             Rejection::DuplicateConcurrentLead { .. } => "duplicate_concurrent_lead",
             Rejection::RecentlyDialed { .. } => "recently_dialed",
             Rejection::CallCapReached { .. } => "call_cap_reached",
@@ -193,6 +208,7 @@ impl Rejection {
             }
             Rejection::InvalidNumber { .. } => Guard::Number,
             Rejection::SuppressedContact { .. } => Guard::Suppression,
+            Rejection::OutsideCallingWindow { .. } => Guard::CallingWindow,
             Rejection::DuplicateConcurrentLead { .. } => Guard::ConcurrentLead,
             Rejection::RecentlyDialed { .. } => Guard::RedialWindow,
             Rejection::CallCapReached { .. } => Guard::CallCap,
@@ -216,8 +232,9 @@ impl Rejection {
     pub fn retry_at(&self) -> Option<DateTime<Utc>> {
         match self {
             Rejection::RecentlyDialed { retry_at, .. }
-            | Rejection::CpsExceeded { retry_at, .. } => Some(*retry_at),
-            Rejection::CallCapReached { retry_at, .. } => *retry_at,
+            | Rejection::CpsExceeded { retry_at, .. }
+            | Rejection::CallCapReached { retry_at, .. }
+            | Rejection::OutsideCallingWindow { retry_at, .. } => *retry_at,
             _ => None,
         }
     }
@@ -238,6 +255,18 @@ impl Rejection {
             error.insert("retry_at".into(), timefmt::rfc3339(at).into());
         }
         serde_json::json!({"ok": false, "error": error})
+    }
+
+    /// Moves the `retry_at` of a time-cleared rejection (the calling
+    /// window's deferral); others are left as they are.
+    pub(crate) fn set_retry_at(&mut self, at: Option<DateTime<Utc>>) {
+        match self {
+            Rejection::RecentlyDialed { retry_at, .. }
+            | Rejection::CpsExceeded { retry_at, .. }
+            | Rejection::CallCapReached { retry_at, .. }
+            | Rejection::OutsideCallingWindow { retry_at, .. } => *retry_at = at,
+            _ => {}
+        }
     }
 
     pub(crate) fn invalid(reason: impl Into<String>) -> Rejection {
@@ -279,6 +308,11 @@ mod tests {
                 number: s(),
                 entry: s(),
             },
+            Rejection::OutsideCallingWindow {
+                number: s(),
+                reason: s(),
+                retry_at: None,
+            },
             Rejection::DuplicateConcurrentLead {
                 number: s(),
                 schedule_id: s(),
@@ -287,7 +321,7 @@ mod tests {
                 number: s(),
                 dialled_at: t,
                 window_s: 30,
-                retry_at: t,
+                retry_at: Some(t),
             },
             Rejection::CallCapReached {
                 number: s(),
@@ -300,7 +334,7 @@ mod tests {
             Rejection::CpsExceeded {
                 company_id: s(),
                 cps_limit: 1,
-                retry_at: t,
+                retry_at: Some(t),
             },
         ];
         let codes: Vec<&str> = all.iter().map(Rejection::code).collect();

@@ -163,6 +163,8 @@ struct CompanyFile {
     default_region: Option<String>,
     #[serde(default)]
     redial_window_s: Option<u32>,
+    #[serde(default)]
+    calling_rules: Option<serde_json::Value>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -177,6 +179,8 @@ struct ScheduleFile {
     kind: Option<String>,
     #[serde(default, deserialize_with = "some_objects")]
     distributions: Option<Vec<DistributionFile>>,
+    #[serde(default)]
+    calling_hours: Option<serde_json::Value>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -461,11 +465,23 @@ fn company(c: CompanyFile) -> Result<Company, String> {
         None => Region::US,
         Some(code) => code.parse::<Region>().map_err(|e| e.to_string())?,
     };
+    let calling_rules = match &c.calling_rules {
+        None => None,
+        Some(v) => Some(std::sync::Arc::new(
+            crate::calling::CallingRules::from_json(v).map_err(|e| {
+                format!(
+                    "calling_rules{}{e}",
+                    if e.place.is_empty() { ": " } else { "." }
+                )
+            })?,
+        )),
+    };
     Ok(Company {
         id: c.id,
         cps_limit,
         default_region,
         redial_window_s,
+        calling_rules,
     })
 }
 
@@ -505,12 +521,22 @@ fn schedule(s: ScheduleFile) -> Result<Schedule, String> {
         }
         (other, _) => return Err(format!("`kind` is `{other}`, not `dialer` or `router`")),
     };
+    let calling_hours = match &s.calling_hours {
+        None => None,
+        Some(v) => Some(crate::calling::Hours::from_json(v).map_err(|e| {
+            format!(
+                "calling_hours{}{e}",
+                if e.place.is_empty() { ": " } else { "." }
+            )
+        })?),
+    };
     Ok(Schedule {
         id: s.id,
         company_id: s.company_id,
         lead_token: s.lead_token,
         active: s.active.unwrap_or(true),
         kind,
+        calling_hours,
     })
 }
 

@@ -716,7 +716,7 @@ impl LocalAdmission {
                     number: number.to_string(),
                     dialled_at: DateTime::from_timestamp_nanos(at),
                     window_s: company.redial_window_s,
-                    retry_at: DateTime::from_timestamp_nanos(until),
+                    retry_at: Some(DateTime::from_timestamp_nanos(until)),
                 });
             }
         }
@@ -731,7 +731,7 @@ impl LocalAdmission {
                 return Err(Rejection::CpsExceeded {
                     company_id: company.id.clone(),
                     cps_limit: company.cps_limit.get(),
-                    retry_at: DateTime::from_timestamp_nanos(earliest),
+                    retry_at: Some(DateTime::from_timestamp_nanos(earliest)),
                 })
             }
         };
@@ -1255,7 +1255,7 @@ mod tests {
         let caps = [CallCap {
             calls: 3,
             per_s: 86_400,
-            rule: "FL: 3 per 86400 s (Fla. Stat. 501.616)",
+            rule: "FL's cap of 3 calls per 86400 s (Fla. Stat. 501.616)",
         }];
         let at = |s: &str| AdmissionRequest {
             caps: &caps,
@@ -1276,7 +1276,7 @@ mod tests {
             "2026-11-27T15:00:00Z",
             "the oldest counted dial's T + S"
         );
-        assert!(err.to_string().contains("3 per 86400"), "{err}");
+        assert!(err.to_string().contains("3 calls per 86400"), "{err}");
         assert!(admission.admit(&at("2026-11-27T15:00:00Z")).is_ok());
     }
 

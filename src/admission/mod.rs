@@ -57,7 +57,7 @@ pub struct AdmissionRequest<'a> {
 /// # Example
 /// ```
 /// use dialgate::CallCap;
-/// let florida = CallCap { calls: 3, per_s: 86_400, rule: "FL: 3 per 86400 s (Fla. Stat. 501.616)" };
+/// let florida = CallCap { calls: 3, per_s: 86_400, rule: "FL's cap of 3 calls per 86400 s (Fla. Stat. 501.616)" };
 /// assert_eq!(florida.calls, 3);
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -1,4 +1,4 @@
-//! The pure decision pipeline, contract steps 1 to 7, one module a stage in
+//! The pure decision pipeline, contract steps 1 to 8, one module a stage in
 //! the order they run. It reads the stores and changes nothing.
 
 use chrono::{DateTime, Utc};
@@ -11,6 +11,7 @@ use crate::request::MakeCallRequest;
 use crate::store::{LeadStore, ScheduleStore, SuppressionList};
 
 pub mod active;
+pub mod calling_window;
 pub mod lead;
 pub mod number;
 pub mod resolve;
@@ -67,6 +68,13 @@ pub(crate) fn plan(
     let choice = lead::choose(resolved.lead, &company.id, &dialing.id, number, leads);
     let on_route = route.schedule_ids();
     suppression::check(number, &company.id, on_route.as_slice(), now, suppressions)?;
+    let calling_window = calling_window::check(
+        company.calling_rules.as_deref(),
+        dialing.calling_hours.as_ref(),
+        number,
+        &data,
+        now,
+    )?;
 
     let (lead_id, lead_origin) = match choice {
         lead::Choice::Existing(lead) => (Some(lead.id.clone()), LeadOrigin::Existing),
@@ -81,6 +89,7 @@ pub(crate) fn plan(
         to: number,
         data,
         decided_at: now,
+        calling_window,
         guards: {
             // Room for admission's three guards too.
             let mut guards = Vec::with_capacity(Guard::ALL.len());
