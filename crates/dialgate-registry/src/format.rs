@@ -346,8 +346,8 @@ impl Registry {
     ///
     /// ```
     /// use dialgate_registry::Registry;
-    /// let err = Registry::from_bytes(vec![0; 10]).unwrap_err();
-    /// assert_eq!(err.to_string(), "registry file `<memory>`: truncated: 10 bytes, expected 4000260");
+    /// let err = Registry::from_bytes(b"DGDNCSET".to_vec()).unwrap_err();
+    /// assert_eq!(err.to_string(), "registry file `<memory>`: truncated: 8 bytes, expected 4000260");
     /// ```
     pub fn from_bytes(bytes: Vec<u8>) -> Result<Registry, FileError> {
         Registry::verify(Bytes::Owned(bytes), "<memory>".to_string())
@@ -548,7 +548,7 @@ impl Registry {
     ///
     /// ```
     /// # use chrono::NaiveDate;
-    /// # use dialgate_registry::{Builder, Registry, DATA_AT};
+    /// # use dialgate_registry::{Builder, Registry, format::DATA_AT};
     /// let b = Builder::new(NaiveDate::from_ymd_opt(2026, 1, 5).unwrap());
     /// assert_eq!(Registry::from_bytes(b.finish()).unwrap().size_bytes(), DATA_AT as u64);
     /// ```

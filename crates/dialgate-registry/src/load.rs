@@ -9,7 +9,9 @@ use std::path::Path;
 
 use chrono::{DateTime, NaiveDate, NaiveDateTime};
 
-use crate::format::{area_code, segment_lines, Builder, FileError, Registry, EXCHANGES};
+use crate::format::{
+    area_code, segment_lines, Builder, FileError, Registry, BITMAP_LEN, EXCHANGES, MAX_ARRAY_LINES,
+};
 
 /// Bad lines a load tolerates by default before it fails (summed over every
 /// input). Blank lines are not bad.
@@ -626,7 +628,6 @@ fn apply_inner(
         b.cover(a);
     }
     let mut rest = changes;
-    let mut line_set = vec![false; 10_000];
     for ex in 0..EXCHANGES {
         let seg = base.segment(ex);
         let base_no = ex as u64 * 10_000;
@@ -635,7 +636,7 @@ fn apply_inner(
         rest = later;
         if here.is_empty() {
             if !seg.is_empty() {
-                let count = if seg.len() == crate::format::BITMAP_LEN {
+                let count = if seg.len() == BITMAP_LEN {
                     seg.iter().map(|x| u64::from(x.count_ones())).sum()
                 } else {
                     seg.len() as u64 / 2
@@ -644,22 +645,62 @@ fn apply_inner(
             }
             continue;
         }
-        line_set.fill(false);
-        for l in segment_lines(seg) {
-            if let Some(s) = line_set.get_mut(usize::from(l)) {
-                *s = true;
+        if seg.len() == BITMAP_LEN {
+            // Flip bits in a copy: O(changes), and the copy stays a bitmap
+            // unless it drops to an array's size.
+            let mut bitmap = [0u8; BITMAP_LEN];
+            bitmap.copy_from_slice(seg);
+            for &(n, add) in here {
+                let l = n.saturating_sub(base_no);
+                if let Some(byte) = bitmap.get_mut((l / 8) as usize) {
+                    let bit = 1u8 << (l % 8);
+                    if add {
+                        *byte |= bit;
+                    } else {
+                        *byte &= !bit;
+                    }
+                }
             }
-        }
-        for &(n, add) in here {
-            if let Some(s) = n
-                .checked_sub(base_no)
-                .and_then(|l| line_set.get_mut(l as usize))
-            {
-                *s = add;
+            let count: u64 = bitmap.iter().map(|x| u64::from(x.count_ones())).sum();
+            if count as usize > MAX_ARRAY_LINES {
+                b.push_segment(ex, &bitmap, count);
+            } else {
+                for l in segment_lines(&bitmap) {
+                    let _ = b.push(base_no + u64::from(l));
+                }
             }
+            continue;
         }
-        for (l, _) in line_set.iter().enumerate().filter(|(_, &s)| s) {
-            let _ = b.push(base_no + l as u64);
+        // An array (or nothing): merge its sorted lines with the sorted changes.
+        let lines = segment_lines(seg);
+        let (mut li, mut ci) = (0, 0);
+        loop {
+            let line = lines.get(li).map(|&l| base_no + u64::from(l));
+            let change = here.get(ci).copied();
+            match (line, change) {
+                (None, None) => break,
+                (Some(l), Some((c, add))) if c == l => {
+                    if add {
+                        let _ = b.push(l);
+                    }
+                    li += 1;
+                    ci += 1;
+                }
+                (Some(l), Some((c, _))) if l < c => {
+                    let _ = b.push(l);
+                    li += 1;
+                }
+                (Some(l), None) => {
+                    let _ = b.push(l);
+                    li += 1;
+                }
+                (_, Some((c, add))) => {
+                    if add {
+                        let _ = b.push(c);
+                    }
+                    ci += 1;
+                }
+            }
         }
     }
     let count = b.len();
