@@ -10,18 +10,22 @@
 //! | 16 | 4 | as-of date, days from 0001-01-01 (CE day 1) |
 //! | 20 | 4 | reserved, 0 |
 //! | 24 | 8 | count of numbers |
-//! | 32 | 8 | data length in bytes |
+//! | 32 | 8 | data length in bytes (D) |
 //! | 40 | 4 | CRC-32 (IEEE) of the whole file with these 4 bytes as zero |
-//! | 44 | 4 | reserved, 0 |
+//! | 44 | 4 | live exchanges (L): exchanges holding at least one number |
 //! | 48 | 125 | coverage: bit `npa` set when area code `npa` is covered |
 //! | 173 | 83 | reserved, 0 |
-//! | 256 | 4,000,004 | table: 1,000,001 u32 offsets into data, one per NPA-NXX and an end |
-//! | 4,000,260 | data length | exchange segments |
+//! | 256 | D | exchange segments, in exchange order |
+//! | 256 + D | 125,000 | live bitmap: bit `e` set when exchange `e` (NPA-NXX) holds numbers |
+//! | 256 + D + 125,000 | 4 (L + 1) | segment offsets into data, one per live exchange and an end |
 //!
-//! The segment of exchange `e` (the number's first 6 digits) is
-//! `data[table[e]..table[e + 1]]`: empty, a sorted array of u16 line numbers
-//! (at most 624 of them, 1,248 bytes) or a 10,000-bit bitmap (1,250 bytes),
-//! whichever is smaller. The length alone tells which.
+//! The segment of the `r`-th live exchange is `data[offset[r]..offset[r + 1]]`:
+//! a sorted array of u16 line numbers (at most 624 of them, 1,248 bytes) or
+//! a 10,000-bit bitmap (1,250 bytes), whichever is smaller; the length alone
+//! tells which. `r` is the rank of the exchange's bit in the live bitmap,
+//! counted with per-word prefix counts computed on open. The bitmap (122 KiB),
+//! those counts (61 KiB) and the offsets (4 bytes a live exchange, 320 KiB
+//! for 80,000) stay in cache, so a lookup's one memory miss is its segment.
 
 use std::fmt;
 use std::fs::File;
@@ -38,10 +42,14 @@ pub const FORMAT_VERSION: u32 = 1;
 pub const HEADER_LEN: usize = 256;
 /// Exchanges (NPA-NXX) a 10-digit number space holds.
 pub const EXCHANGES: usize = 1_000_000;
-/// Bytes of the exchange table.
-pub const TABLE_LEN: usize = (EXCHANGES + 1) * 4;
+/// Bytes of the live-exchange bitmap.
+pub const LIVE_LEN: usize = EXCHANGES / 8;
+/// Words of the live-exchange bitmap.
+const LIVE_WORDS: usize = EXCHANGES / 64;
 /// Offset of the first exchange segment.
-pub const DATA_AT: usize = HEADER_LEN + TABLE_LEN;
+pub const DATA_AT: usize = HEADER_LEN;
+/// Size of a list holding no number: header, live bitmap, one offset.
+pub const EMPTY_LEN: usize = HEADER_LEN + LIVE_LEN + 4;
 /// Bytes of a bitmap segment (10,000 lines).
 pub const BITMAP_LEN: usize = 1_250;
 /// Most lines an array segment holds (625 would take as many bytes as a bitmap).
@@ -53,6 +61,7 @@ const AS_OF_AT: usize = 16;
 const COUNT_AT: usize = 24;
 const DATA_LEN_AT: usize = 32;
 const CRC_AT: usize = 40;
+const LIVE_COUNT_AT: usize = 44;
 const COVERAGE_AT: usize = 48;
 const COVERAGE_LEN: usize = 125;
 
@@ -210,6 +219,11 @@ fn map_file(file: &File) -> std::io::Result<memmap2::Mmap> {
 /// ```
 pub struct Registry {
     bytes: Bytes,
+    /// Live exchanges before each word of the live bitmap.
+    ranks: Box<[u32]>,
+    /// Where the live bitmap and the offsets start.
+    live_at: usize,
+    offsets_at: usize,
     path: String,
     as_of: NaiveDate,
     count: u64,
@@ -347,7 +361,7 @@ impl Registry {
     /// ```
     /// use dialgate_registry::Registry;
     /// let err = Registry::from_bytes(b"DGDNCSET".to_vec()).unwrap_err();
-    /// assert_eq!(err.to_string(), "registry file `<memory>`: truncated: 8 bytes, expected 4000260");
+    /// assert_eq!(err.to_string(), "registry file `<memory>`: truncated: 8 bytes, expected 125260");
     /// ```
     pub fn from_bytes(bytes: Vec<u8>) -> Result<Registry, FileError> {
         Registry::verify(Bytes::Owned(bytes), "<memory>".to_string())
@@ -355,8 +369,18 @@ impl Registry {
 
     fn verify(bytes: Bytes, path: String) -> Result<Registry, FileError> {
         match check_image(bytes.as_slice()) {
-            Ok((as_of, count, coverage)) => Ok(Registry {
+            Ok(Checked {
+                as_of,
+                count,
+                coverage,
+                ranks,
+                live_at,
+                offsets_at,
+            }) => Ok(Registry {
                 bytes,
+                ranks,
+                live_at,
+                offsets_at,
                 path,
                 as_of,
                 count,
@@ -384,17 +408,11 @@ impl Registry {
         if !self.covers(area_code(number)) {
             return Lookup::NotCovered;
         }
-        let b = self.bytes.as_slice();
-        // number < NUMBER_LIMIT here (area_code 0 is never covered).
+        // number < NUMBER_LIMIT here (area code 0 is never covered).
         let ex = (number / 10_000) as usize;
         let line = (number % 10_000) as u16;
-        let t = HEADER_LEN + ex * 4;
-        let (Some(start), Some(end)) = (read_u32(b, t), read_u32(b, t + 4)) else {
-            // Unreachable after verification; uncertain is never "not registered".
-            return Lookup::NotCovered;
-        };
-        let Some(seg) = b.get(DATA_AT + start as usize..DATA_AT + end as usize) else {
-            return Lookup::NotCovered;
+        let Some(seg) = self.find(ex) else {
+            return Lookup::NotRegistered;
         };
         let hit = if seg.len() == BITMAP_LEN {
             bitmap_has(seg, line)
@@ -548,9 +566,9 @@ impl Registry {
     ///
     /// ```
     /// # use chrono::NaiveDate;
-    /// # use dialgate_registry::{Builder, Registry, format::DATA_AT};
+    /// # use dialgate_registry::{Builder, Registry, format::EMPTY_LEN};
     /// let b = Builder::new(NaiveDate::from_ymd_opt(2026, 1, 5).unwrap());
-    /// assert_eq!(Registry::from_bytes(b.finish()).unwrap().size_bytes(), DATA_AT as u64);
+    /// assert_eq!(Registry::from_bytes(b.finish()).unwrap().size_bytes(), EMPTY_LEN as u64);
     /// ```
     pub fn size_bytes(&self) -> u64 {
         self.bytes.as_slice().len() as u64
@@ -584,16 +602,26 @@ impl Registry {
         self.bytes.as_slice()
     }
 
+    /// The segment of exchange `ex`; `None` when it holds nothing. Only its
+    /// bitmap word, prefix count and offsets are read: all cache-resident.
+    #[inline]
+    fn find(&self, ex: usize) -> Option<&[u8]> {
+        let b = self.bytes.as_slice();
+        let w = ex / 64;
+        let word = read_u64(b, self.live_at + w * 8)?;
+        let bit = 1u64 << (ex % 64);
+        if word & bit == 0 {
+            return None;
+        }
+        let rank = *self.ranks.get(w)? as usize + (word & (bit - 1)).count_ones() as usize;
+        let at = self.offsets_at + rank * 4;
+        let (start, end) = (read_u32(b, at)?, read_u32(b, at + 4)?);
+        b.get(DATA_AT + start as usize..DATA_AT + end as usize)
+    }
+
     /// The encoded segment of exchange `ex` (empty when it holds nothing).
     pub(crate) fn segment(&self, ex: usize) -> &[u8] {
-        let b = self.bytes.as_slice();
-        let t = HEADER_LEN + ex * 4;
-        match (read_u32(b, t), read_u32(b, t + 4)) {
-            (Some(s), Some(e)) => b
-                .get(DATA_AT + s as usize..DATA_AT + e as usize)
-                .unwrap_or_default(),
-            _ => &[],
-        }
+        self.find(ex).unwrap_or_default()
     }
 
     /// Every number the list holds, ascending.
@@ -642,8 +670,18 @@ pub(crate) fn segment_lines(seg: &[u8]) -> Vec<u16> {
     }
 }
 
-/// Verifies an image; returns its as-of date, count and coverage.
-fn check_image(b: &[u8]) -> Result<(NaiveDate, u64, [u64; 16]), FileProblem> {
+/// What verification learns of an image.
+struct Checked {
+    as_of: NaiveDate,
+    count: u64,
+    coverage: [u64; 16],
+    ranks: Box<[u32]>,
+    live_at: usize,
+    offsets_at: usize,
+}
+
+/// Verifies an image.
+fn check_image(b: &[u8]) -> Result<Checked, FileProblem> {
     let found = b.len() as u64;
     if b.len() < HEADER_LEN {
         if b.len() >= 8 && b.get(..8) != Some(&MAGIC[..]) {
@@ -651,7 +689,7 @@ fn check_image(b: &[u8]) -> Result<(NaiveDate, u64, [u64; 16]), FileProblem> {
         }
         return Err(FileProblem::Truncated {
             found,
-            expected: DATA_AT as u64,
+            expected: EMPTY_LEN as u64,
         });
     }
     if b.get(..8) != Some(&MAGIC[..]) {
@@ -666,7 +704,10 @@ fn check_image(b: &[u8]) -> Result<(NaiveDate, u64, [u64; 16]), FileProblem> {
         return Err(malformed("header length is not 256"));
     }
     let data_len = read_u64(b, DATA_LEN_AT).unwrap_or(u64::MAX);
-    let expected = (DATA_AT as u64).saturating_add(data_len);
+    let live = u64::from(read_u32(b, LIVE_COUNT_AT).unwrap_or(0));
+    let expected = (EMPTY_LEN as u64)
+        .saturating_add(data_len)
+        .saturating_add(live.saturating_mul(4));
     if found < expected {
         return Err(FileProblem::Truncated { found, expected });
     }
@@ -699,30 +740,44 @@ fn check_image(b: &[u8]) -> Result<(NaiveDate, u64, [u64; 16]), FileProblem> {
             }
         }
     }
-    // The table must be monotone, end at the data length, and every segment
-    // be empty, a sorted array or a bitmap: lookups then never go astray.
+    // The sizes are consistent (checked above), so these fit in usize.
+    let live_at = DATA_AT + data_len as usize;
+    let offsets_at = live_at + LIVE_LEN;
+    let mut ranks = Vec::with_capacity(LIVE_WORDS);
+    let mut running = 0u32;
+    for w in 0..LIVE_WORDS {
+        ranks.push(running);
+        running += read_u64(b, live_at + w * 8).unwrap_or(0).count_ones();
+    }
+    if u64::from(running) != live {
+        return Err(FileProblem::Malformed(format!(
+            "header counts {live} live exchanges, the bitmap {running}"
+        )));
+    }
+    // Offsets must start at 0, rise, end at the data length, and every
+    // segment be a non-empty sorted array or a bitmap: lookups then never
+    // go astray.
+    if read_u32(b, offsets_at) != Some(0) {
+        return Err(malformed("offsets do not start at 0"));
+    }
     let mut prev = 0u32;
     let mut total = 0u64;
-    if read_u32(b, HEADER_LEN) != Some(0) {
-        return Err(malformed("table does not start at 0"));
-    }
-    for ex in 0..EXCHANGES {
-        let end = read_u32(b, HEADER_LEN + (ex + 1) * 4).unwrap_or(0);
-        if end < prev {
+    for r in 0..live as usize {
+        let end = read_u32(b, offsets_at + (r + 1) * 4).unwrap_or(0);
+        if end <= prev {
             return Err(FileProblem::Malformed(format!(
-                "table goes backwards at exchange {ex:06}"
+                "live exchange {r} has no segment (offsets do not rise)"
             )));
         }
         let seg = b
             .get(DATA_AT + prev as usize..DATA_AT + end as usize)
-            .ok_or_else(|| malformed("table points past the data"))?;
+            .ok_or_else(|| malformed("offsets point past the data"))?;
         if seg.len() == BITMAP_LEN {
             total += seg.iter().map(|x| u64::from(x.count_ones())).sum::<u64>();
-            // Bits past line 9999 do not exist: 1250 bytes hold exactly 10,000.
-        } else if !seg.is_empty() {
+        } else {
             if seg.len() % 2 != 0 || seg.len() > MAX_ARRAY_LINES * 2 {
                 return Err(FileProblem::Malformed(format!(
-                    "exchange {ex:06} has a segment of {} bytes",
+                    "live exchange {r} has a segment of {} bytes",
                     seg.len()
                 )));
             }
@@ -730,7 +785,7 @@ fn check_image(b: &[u8]) -> Result<(NaiveDate, u64, [u64; 16]), FileProblem> {
             let sorted = lines.windows(2).all(|w| matches!(w, [a, b] if a < b));
             if !sorted || lines.last().is_some_and(|&l| l >= 10_000) {
                 return Err(FileProblem::Malformed(format!(
-                    "exchange {ex:06} has unsorted or out-of-range lines"
+                    "live exchange {r} has unsorted or out-of-range lines"
                 )));
             }
             total += lines.len() as u64;
@@ -738,14 +793,21 @@ fn check_image(b: &[u8]) -> Result<(NaiveDate, u64, [u64; 16]), FileProblem> {
         prev = end;
     }
     if u64::from(prev) != data_len {
-        return Err(malformed("table does not end at the data length"));
+        return Err(malformed("offsets do not end at the data length"));
     }
     if total != count {
         return Err(FileProblem::Malformed(format!(
             "header counts {count} numbers, segments hold {total}"
         )));
     }
-    Ok((as_of, count, coverage))
+    Ok(Checked {
+        as_of,
+        count,
+        coverage,
+        ranks: ranks.into_boxed_slice(),
+        live_at,
+        offsets_at,
+    })
 }
 
 /// Why a number cannot be added to a [`Builder`].
@@ -783,8 +845,8 @@ pub enum BuildError {
 #[derive(Debug)]
 pub struct Builder {
     image: Vec<u8>,
-    table: Vec<u32>,
-    next_ex: usize,
+    live: Vec<u64>,
+    offsets: Vec<u32>,
     current: Option<usize>,
     lines: Vec<u16>,
     last: Option<u64>,
@@ -815,12 +877,12 @@ impl Builder {
     /// let b = dialgate_registry::Builder::with_capacity(NaiveDate::from_ymd_opt(2026, 1, 5).unwrap(), 1000);
     /// ```
     pub fn with_capacity(as_of: NaiveDate, numbers: usize) -> Builder {
-        let mut image = Vec::with_capacity(DATA_AT + numbers / 2);
+        let mut image = Vec::with_capacity(EMPTY_LEN + numbers / 2);
         image.resize(DATA_AT, 0);
         Builder {
             image,
-            table: vec![0; EXCHANGES + 1],
-            next_ex: 0,
+            live: vec![0; LIVE_WORDS],
+            offsets: Vec::new(),
             current: None,
             lines: Vec::with_capacity(10_000),
             last: None,
@@ -913,11 +975,10 @@ impl Builder {
     }
 
     fn start_exchange(&mut self, ex: usize) {
-        let at = (self.image.len() - DATA_AT) as u32;
-        if let Some(slots) = self.table.get_mut(self.next_ex..=ex) {
-            slots.fill(at);
+        self.offsets.push((self.image.len() - DATA_AT) as u32);
+        if let Some(w) = self.live.get_mut(ex / 64) {
+            *w |= 1 << (ex % 64);
         }
-        self.next_ex = ex + 1;
     }
 
     fn flush(&mut self) {
@@ -987,8 +1048,19 @@ impl Builder {
     pub fn finish(mut self) -> Vec<u8> {
         self.flush();
         let data_len = self.image.len() - DATA_AT;
-        self.start_exchange(EXCHANGES);
+        let live = self.offsets.len() as u32;
         let mut image = self.image;
+        image.reserve(LIVE_LEN + 4 * self.offsets.len() + 4);
+        for w in &self.live {
+            image.extend_from_slice(&w.to_le_bytes());
+        }
+        for off in self
+            .offsets
+            .iter()
+            .chain(std::iter::once(&(data_len as u32)))
+        {
+            image.extend_from_slice(&off.to_le_bytes());
+        }
         let mut header = [0u8; HEADER_LEN];
         header[..8].copy_from_slice(&MAGIC);
         put(&mut header, 8, &FORMAT_VERSION.to_le_bytes());
@@ -997,15 +1069,33 @@ impl Builder {
         put(&mut header, AS_OF_AT, &days.to_le_bytes());
         put(&mut header, COUNT_AT, &self.count.to_le_bytes());
         put(&mut header, DATA_LEN_AT, &(data_len as u64).to_le_bytes());
+        put(&mut header, LIVE_COUNT_AT, &live.to_le_bytes());
         put(&mut header, COVERAGE_AT, &self.coverage);
         put(&mut image, 0, &header);
-        for (i, off) in self.table.iter().enumerate() {
-            put(&mut image, HEADER_LEN + i * 4, &off.to_le_bytes());
-        }
         let crc = image_crc(&image);
         put(&mut image, CRC_AT, &crc.to_le_bytes());
         image
     }
+}
+
+/// Recomputes the checksum of an edited image, so that verification goes on
+/// to check its structure (for tests and fuzzing: a sealed image must still
+/// pass every structural check to open).
+///
+/// # Example
+///
+/// ```
+/// # use chrono::NaiveDate;
+/// use dialgate_registry::{format::reseal, Builder, Registry};
+/// let mut image = Builder::new(NaiveDate::from_ymd_opt(2026, 1, 5).unwrap()).finish();
+/// image[24] = 1; // claims one number that no segment holds
+/// reseal(&mut image);
+/// let err = Registry::from_bytes(image).unwrap_err();
+/// assert!(err.to_string().contains("header counts 1 numbers, segments hold 0"));
+/// ```
+pub fn reseal(image: &mut [u8]) {
+    let crc = image_crc(image);
+    put(image, CRC_AT, &crc.to_le_bytes());
 }
 
 fn put(buf: &mut [u8], at: usize, bytes: &[u8]) {

@@ -93,7 +93,7 @@ fn the_smaller_encoding_is_chosen() {
         let reg = build(&model);
         assert_eq!(
             reg.size_bytes(),
-            dialgate_registry::format::DATA_AT as u64 + bytes,
+            dialgate_registry::format::EMPTY_LEN as u64 + 4 + bytes,
             "{k} lines"
         );
         agrees(&reg, &model, &[2_125_550_000 + k, 2_125_559_999]);
