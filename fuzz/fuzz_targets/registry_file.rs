@@ -23,8 +23,17 @@ struct Input {
 fuzz_target!(|input: Input| {
     let mut b = Builder::new(chrono::NaiveDate::from_ymd_opt(2026, 1, 5).expect("a date"));
     b.cover(212);
-    let mut lines: Vec<u64> = input.lines.iter().map(|&l| 2_125_550_000 + u64::from(l % 10_000)).collect();
-    lines.extend(input.sparse.iter().map(|&l| 3_052_010_000 + u64::from(l % 10_000)));
+    let mut lines: Vec<u64> = input
+        .lines
+        .iter()
+        .map(|&l| 2_125_550_000 + u64::from(l % 10_000))
+        .collect();
+    lines.extend(
+        input
+            .sparse
+            .iter()
+            .map(|&l| 3_052_010_000 + u64::from(l % 10_000)),
+    );
     lines.sort_unstable();
     for n in &lines {
         b.push(*n).expect("ascending");
@@ -52,7 +61,10 @@ fuzz_target!(|input: Input| {
     match Registry::from_bytes(image) {
         Err(e) => {
             let m = e.to_string();
-            assert!(m.starts_with("registry file `<memory>`: ") && !m.contains('\n'), "{m}");
+            assert!(
+                m.starts_with("registry file `<memory>`: ") && !m.contains('\n'),
+                "{m}"
+            );
         }
         Ok(reg) => {
             if !edited {
@@ -63,7 +75,11 @@ fuzz_target!(|input: Input| {
             let held: Vec<u64> = reg.iter().collect();
             assert_eq!(held.len() as u64, reg.len());
             for &n in &held {
-                let want = if reg.covers((n / 10_000_000) as u16) { Lookup::Registered } else { Lookup::NotCovered };
+                let want = if reg.covers((n / 10_000_000) as u16) {
+                    Lookup::Registered
+                } else {
+                    Lookup::NotCovered
+                };
                 assert_eq!(reg.lookup(n), want);
             }
             for &n in &lines {

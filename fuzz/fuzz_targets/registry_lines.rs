@@ -18,7 +18,10 @@ fuzz_target!(|bytes: &[u8]| {
             // Both FTC forms of the number read back as it.
             assert_eq!(parse_full_line(n.to_string().as_bytes()), Ok(Some(n)));
             let s = n.to_string();
-            assert_eq!(parse_full_line(format!("{},{}", &s[..3], &s[3..]).as_bytes()), Ok(Some(n)));
+            assert_eq!(
+                parse_full_line(format!("{},{}", &s[..3], &s[3..]).as_bytes()),
+                Ok(Some(n))
+            );
         }
         if let Ok(Some(n)) = parse_csv_line(line) {
             nanp(n);
