@@ -66,6 +66,17 @@ const COVERAGE_AT: usize = 48;
 const COVERAGE_LEN: usize = 125;
 
 /// What is wrong with a registry file.
+///
+/// `#[non_exhaustive]`: verification may learn new checks, and callers show
+/// the problem rather than match on it (any problem refuses the file).
+///
+/// # Example
+///
+/// ```
+/// use dialgate_registry::{FileProblem, Registry};
+/// let err = Registry::from_bytes(vec![b'x'; 300]).unwrap_err();
+/// assert_eq!(err.problem, FileProblem::BadMagic);
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum FileProblem {
@@ -113,6 +124,14 @@ pub enum FileProblem {
 /// A registry file that cannot be opened, read or written.
 ///
 /// Its message is one line naming the file and what is wrong.
+///
+/// # Example
+///
+/// ```
+/// let err = dialgate_registry::Registry::open("/nonexistent/federal.dnc").unwrap_err();
+/// assert_eq!(err.path, "/nonexistent/federal.dnc");
+/// assert!(!err.to_string().contains('\n'));
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("registry file `{path}`: {problem}")]
 pub struct FileError {
@@ -123,6 +142,18 @@ pub struct FileError {
 }
 
 /// What a list says of one number, before freshness is considered.
+///
+/// Not `#[non_exhaustive]`: a new answer must break the caller's match, since
+/// every answer but `NotRegistered` refuses the call.
+///
+/// # Example
+///
+/// ```
+/// # use chrono::NaiveDate;
+/// use dialgate_registry::{Builder, Lookup, Registry};
+/// let reg = Registry::from_bytes(Builder::new(NaiveDate::from_ymd_opt(2026, 1, 5).unwrap()).finish()).unwrap();
+/// assert_eq!(reg.lookup(2125550100), Lookup::NotCovered);
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Lookup {
     /// The list holds the number.
@@ -136,6 +167,14 @@ pub enum Lookup {
 
 /// Why a list refuses a call to a number. Fail-closed: only a fresh list that
 /// covers the area code and does not hold the number lets a call through.
+/// Not `#[non_exhaustive]`, for the reason [`Lookup`] is not.
+///
+/// # Example
+///
+/// ```
+/// use dialgate_registry::Refusal;
+/// assert_eq!(Refusal::NotCovered { area_code: 305 }.to_string(), "the list does not cover area code 305");
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Refusal {
     /// The list holds the number.
@@ -811,6 +850,15 @@ fn check_image(b: &[u8]) -> Result<Checked, FileProblem> {
 }
 
 /// Why a number cannot be added to a [`Builder`].
+///
+/// # Example
+///
+/// ```
+/// # use chrono::NaiveDate;
+/// use dialgate_registry::{BuildError, Builder};
+/// let mut b = Builder::new(NaiveDate::from_ymd_opt(2026, 1, 5).unwrap());
+/// assert_eq!(b.push(10_000_000_000), Err(BuildError::OutOfRange(10_000_000_000)));
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum BuildError {
     /// The number is not a 10-digit number.

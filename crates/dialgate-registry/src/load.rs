@@ -18,6 +18,13 @@ use crate::format::{
 pub const DEFAULT_MAX_BAD_LINES: u64 = 100;
 
 /// Why one input line was refused.
+///
+/// # Example
+///
+/// ```
+/// use dialgate_registry::load::{parse_full_line, LineError};
+/// assert_eq!(parse_full_line(b"1125550100"), Err(LineError::NotNanp));
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 pub enum LineError {
     /// Not 10 digits (or `AAA,NNNNNNN`).
@@ -137,6 +144,14 @@ pub fn parse_csv_line(line: &[u8]) -> Result<Option<u64>, LineError> {
 }
 
 /// One change of an FTC change list.
+///
+/// # Example
+///
+/// ```
+/// use dialgate_registry::load::{parse_change_line, Change};
+/// let c: Change = parse_change_line(b"2125550100,0,A").unwrap().unwrap();
+/// assert!(c.add);
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Change {
     /// The 10-digit number.
@@ -213,6 +228,14 @@ pub fn parse_change_line(line: &[u8]) -> Result<Option<Change>, LineError> {
 }
 
 /// A bad input line: where and why.
+///
+/// # Example
+///
+/// ```
+/// use dialgate_registry::load::{BadLine, LineError};
+/// let bad = BadLine { file: "212.txt".into(), line: 3, error: LineError::BadNumber };
+/// assert_eq!(bad.to_string(), "212.txt:3: not a 10-digit number");
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BadLine {
     /// The file (`archive.zip!entry` inside a zip).
@@ -230,6 +253,12 @@ impl fmt::Display for BadLine {
 }
 
 /// What a load read.
+///
+/// # Example
+///
+/// ```
+/// assert_eq!(dialgate_registry::load::Report::default().bad_lines, 0);
+/// ```
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Report {
     /// Lines read (blank ones included).
@@ -245,6 +274,13 @@ pub struct Report {
 }
 
 /// A load that failed; no file was written and the old version stays.
+///
+/// # Example
+///
+/// ```
+/// use dialgate_registry::load::LoadError;
+/// assert!(LoadError::NoCoverage.to_string().starts_with("the list covers no area code"));
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum LoadError {
     /// An input could not be read.
@@ -274,6 +310,14 @@ pub enum LoadError {
 }
 
 /// What an input file holds.
+///
+/// # Example
+///
+/// ```
+/// use dialgate_registry::load::Kind;
+/// let inputs = [(Kind::Full, "212.txt"), (Kind::Csv, "texas.csv")];
+/// assert_eq!(inputs.len(), 2);
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Kind {
     /// An FTC full list (per area code).

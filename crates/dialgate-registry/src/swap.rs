@@ -209,7 +209,16 @@ pub struct RegistryList {
     pub live: LiveRegistry,
 }
 
-/// A call refused by a named list.
+/// A call refused by a named list: what step 7's `suppressed_contact`
+/// message names (the list and why).
+///
+/// # Example
+///
+/// ```
+/// use dialgate_registry::{ListRefusal, Refusal};
+/// let r = ListRefusal { list: "federal".into(), refusal: Refusal::NotCovered { area_code: 305 } };
+/// assert_eq!(r.to_string(), "registry list `federal`: the list does not cover area code 305");
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("registry list `{list}`: {refusal}")]
 pub struct ListRefusal {
