@@ -43,6 +43,8 @@ pub struct Engine<L, S, P> {
     clock: Arc<dyn Clock>,
     numbers: NumberReader,
     admission: Arc<dyn Admission>,
+    /// Registry lists consulted at step 7 after the company's entries.
+    registries: Vec<Arc<dyn crate::registry::RegistryList>>,
     /// Bumped by every admitted decision: on lines of its own.
     calls: Padded<AtomicU64>,
 }
@@ -71,6 +73,7 @@ where
             clock: Arc::new(clock),
             numbers: NumberReader::new(),
             admission: Arc::new(LocalAdmission::new()),
+            registries: Vec::new(),
             calls: Padded(AtomicU64::new(0)),
         }
     }
@@ -88,6 +91,27 @@ where
     /// ```
     pub fn with_admission(mut self, admission: Arc<dyn Admission>) -> Self {
         self.admission = admission;
+        self
+    }
+
+    /// Consults these registry lists at step 7, after the company's own
+    /// entries (in this order; the first that refuses names the rejection).
+    ///
+    /// # Example
+    /// ```
+    /// # use dialgate::*;
+    /// # use std::sync::Arc;
+    /// let spec = RegistrySpec { name: "federal".into(), file: "dnc.reg".into(), company_ids: None, max_age_days: None };
+    /// let (engine, company) = dialgate::doc_example();
+    /// let engine = engine.with_registries(vec![Arc::new(registry::NotLoaded(spec))]);
+    /// let err = engine.dry_run(&company, &MakeCallRequest::for_lead("lead-ann")).unwrap_err();
+    /// assert_eq!(err.code(), "suppressed_contact");
+    /// ```
+    pub fn with_registries(
+        mut self,
+        registries: Vec<Arc<dyn crate::registry::RegistryList>>,
+    ) -> Self {
+        self.registries = registries;
         self
     }
 
@@ -194,6 +218,7 @@ where
             &self.leads,
             &self.schedules,
             &self.suppressions,
+            &self.registries,
             &self.numbers,
             company,
             request,

@@ -93,6 +93,35 @@ impl Host {
         }
     }
 
+    /// A host over `world` whose registry lists are opened by `open`.
+    ///
+    /// # Errors
+    /// The first list that does not open: `registries[i] (`name`): why`.
+    ///
+    /// # Example
+    /// ```
+    /// use dialgate::{host::Host, registry::NotLoaded, World};
+    /// let world = World::from_json(r#"{"companies": [{"id": "acme", "cps_limit": 5}], "registries": [{"name": "federal", "file": "dnc.reg"}]}"#).unwrap();
+    /// let err = Host::with_registries(world, &|spec| Err(format!("{}: cannot read", spec.file))).unwrap_err();
+    /// assert_eq!(err, "registries[0] (`federal`): dnc.reg: cannot read");
+    /// ```
+    pub fn with_registries(
+        world: World,
+        open: &crate::registry::RegistryOpener<'_>,
+    ) -> Result<Host, String> {
+        let lists = world
+            .registries()
+            .iter()
+            .enumerate()
+            .map(|(i, spec)| {
+                open(spec).map_err(|e| format!("registries[{i}] (`{}`): {e}", spec.name))
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        let mut host = Host::new(world);
+        host.engine = host.engine.with_registries(lists);
+        Ok(host)
+    }
+
     /// Runs one step given as JSON text and returns its output line.
     ///
     /// # Errors
@@ -269,15 +298,40 @@ pub struct CheckReport {
 /// assert!(report.mismatches.is_empty());
 /// ```
 pub fn check_scenario(file: &str, text: &str) -> Result<CheckReport, String> {
-    check_scenario_lines(file, text).map_err(|e| crate::world::one_line(&e))
+    check_scenario_with(file, text, &|spec| {
+        Ok(std::sync::Arc::new(crate::registry::NotLoaded(spec.clone())) as _)
+    })
 }
 
-fn check_scenario_lines(file: &str, text: &str) -> Result<CheckReport, String> {
+/// [`check_scenario`] with the scenario world's registry lists opened by
+/// `open`.
+///
+/// # Errors
+/// As [`check_scenario`], and a list that does not open.
+///
+/// # Example
+/// ```
+/// let report = dialgate::host::check_scenario_with("s.json", r#"{"name": "n", "world": {}, "steps": []}"#, &|_| Err("no files".into())).unwrap();
+/// assert_eq!(report.passed, 0);
+/// ```
+pub fn check_scenario_with(
+    file: &str,
+    text: &str,
+    open: &crate::registry::RegistryOpener<'_>,
+) -> Result<CheckReport, String> {
+    check_scenario_lines(file, text, open).map_err(|e| crate::world::one_line(&e))
+}
+
+fn check_scenario_lines(
+    file: &str,
+    text: &str,
+    open: &crate::registry::RegistryOpener<'_>,
+) -> Result<CheckReport, String> {
     let scenario: ScenarioFile = serde_json::from_str::<Object<_>>(text)
         .map(|o| o.0)
         .map_err(|e| format!("{file}: {}", one_line(&e.to_string())))?;
     let world = World::from_file(scenario.world).map_err(|e| format!("{file}: world: {e}"))?;
-    let mut host = Host::new(world);
+    let mut host = Host::with_registries(world, open).map_err(|e| format!("{file}: world: {e}"))?;
     let mut report = CheckReport::default();
     for (i, mut step) in scenario.steps.into_iter().enumerate() {
         let n = i + 1;

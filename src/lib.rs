@@ -20,6 +20,7 @@ pub mod host;
 pub mod model;
 pub mod phone;
 pub mod pipeline;
+pub mod registry;
 pub mod rejection;
 pub mod request;
 pub mod store;
@@ -35,6 +36,7 @@ pub use model::{
     ScheduleKind, Suppression, SuppressionMatch,
 };
 pub use phone::{NumberError, NumberReader, Region, E164};
+pub use registry::{RegistryList, RegistrySpec};
 pub use rejection::Rejection;
 pub use request::MakeCallRequest;
 pub use store::{

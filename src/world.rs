@@ -152,6 +152,19 @@ pub(crate) struct WorldFile {
     leads: Vec<LeadFile>,
     #[serde(default, deserialize_with = "objects")]
     suppressions: Vec<SuppressionFile>,
+    #[serde(default, deserialize_with = "objects")]
+    registries: Vec<RegistryFile>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RegistryFile {
+    name: String,
+    file: String,
+    #[serde(default)]
+    company_ids: Option<Vec<String>>,
+    #[serde(default)]
+    max_age_days: Option<u32>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -248,6 +261,7 @@ struct SuppressionFile {
 #[derive(Debug)]
 pub struct World {
     companies: HashMap<String, Company>,
+    registries: Vec<crate::RegistrySpec>,
     leads: InMemoryLeadStore,
     schedules: InMemoryScheduleStore,
     suppressions: InMemorySuppressionList,
@@ -304,7 +318,21 @@ impl World {
         &self.companies
     }
 
-    /// An engine over this world's stores.
+    /// The registry lists the world names (its `registries`), to be opened
+    /// by a host that reads files; see [`crate::host::Host::with_registries`].
+    ///
+    /// # Example
+    /// ```
+    /// let world = dialgate::World::from_json(r#"{"registries": [{"name": "federal", "file": "dnc.reg"}]}"#).unwrap();
+    /// assert_eq!(world.registries()[0].name, "federal");
+    /// ```
+    pub fn registries(&self) -> &[crate::RegistrySpec] {
+        &self.registries
+    }
+
+    /// An engine over this world's stores. Registry lists are not opened:
+    /// each the world names refuses the calls it applies to (see
+    /// [`crate::registry::NotLoaded`]).
     ///
     /// # Example
     /// ```
@@ -316,8 +344,7 @@ impl World {
     /// assert!(engine.dry_run(&acme, &MakeCallRequest::for_token("tok-solar", "+17195557777")).is_ok());
     /// ```
     pub fn into_engine(self, clock: impl Clock + 'static) -> InMemoryEngine {
-        Engine::new(self.leads, self.schedules, self.suppressions, clock)
-            .with_number_reader(self.numbers)
+        self.into_parts(clock).1
     }
 
     /// The companies and an engine over this world's stores.
@@ -337,13 +364,18 @@ impl World {
     ) -> (HashMap<String, Company>, InMemoryEngine) {
         let World {
             companies,
+            registries,
             leads,
             schedules,
             suppressions,
             numbers,
         } = self;
         let engine = Engine::new(leads, schedules, suppressions, clock).with_number_reader(numbers);
-        (companies, engine)
+        let not_loaded = registries
+            .into_iter()
+            .map(|spec| std::sync::Arc::new(crate::registry::NotLoaded(spec)) as _)
+            .collect();
+        (companies, engine.with_registries(not_loaded))
     }
 
     pub(crate) fn from_file(file: WorldFile) -> Result<World, WorldError> {
@@ -427,8 +459,35 @@ impl World {
             suppressions.insert(entry);
         }
 
+        let mut registries: Vec<crate::RegistrySpec> = Vec::new();
+        for (i, r) in file.registries.into_iter().enumerate() {
+            let place = format!("registries[{i}] (`{}`)", r.name);
+            id_ok("name", &r.name).map_err(|what| err(&place, what))?;
+            if r.file.is_empty() {
+                return Err(err(place, "`file` is empty"));
+            }
+            if registries.iter().any(|s| s.name == r.name) {
+                return Err(err(place, "duplicate registry name"));
+            }
+            if r.max_age_days == Some(0) {
+                return Err(err(place, "`max_age_days` must be at least 1"));
+            }
+            for id in r.company_ids.iter().flatten() {
+                if !companies.contains_key(id) {
+                    return Err(err(place, format_args!("company `{id}` does not exist")));
+                }
+            }
+            registries.push(crate::RegistrySpec {
+                name: r.name,
+                file: r.file,
+                company_ids: r.company_ids,
+                max_age_days: r.max_age_days,
+            });
+        }
+
         Ok(World {
             companies,
+            registries,
             leads,
             schedules,
             suppressions,

@@ -20,10 +20,14 @@ pub mod shape;
 pub mod suppression;
 
 /// Runs steps 1 to 7 on `request` for `company` at `now`.
+// The stores, the lists and the reader are the engine's parts, passed as
+// they are rather than bundled for one caller.
+#[allow(clippy::too_many_arguments)]
 pub(crate) fn plan(
     leads: &(impl LeadStore + ?Sized),
     schedules: &(impl ScheduleStore + ?Sized),
     suppressions: &(impl SuppressionList + ?Sized),
+    registries: &[std::sync::Arc<dyn crate::registry::RegistryList>],
     reader: &NumberReader,
     company: &Company,
     request: &MakeCallRequest,
@@ -67,7 +71,14 @@ pub(crate) fn plan(
     };
     let choice = lead::choose(resolved.lead, &company.id, &dialing.id, number, leads);
     let on_route = route.schedule_ids();
-    suppression::check(number, &company.id, on_route.as_slice(), now, suppressions)?;
+    suppression::check(
+        number,
+        &company.id,
+        on_route.as_slice(),
+        now,
+        suppressions,
+        registries,
+    )?;
     let calling_window = calling_window::check(
         company.calling_rules.as_deref(),
         dialing.calling_hours.as_ref(),

@@ -4,19 +4,30 @@
 use chrono::{DateTime, Utc};
 
 use crate::phone::E164;
+use crate::registry::RegistryList;
 use crate::rejection::Rejection;
 use crate::store::SuppressionList;
 
-/// Refuses a suppressed number, naming the entry.
+/// Refuses a suppressed number, naming the entry or the registry list.
 pub(crate) fn check(
     number: E164,
     company_id: &str,
     schedule_ids: &[&str],
     now: DateTime<Utc>,
     list: &(impl SuppressionList + ?Sized),
+    registries: &[std::sync::Arc<dyn RegistryList>],
 ) -> Result<(), Rejection> {
     match list.find(number, company_id, schedule_ids, now) {
-        None => Ok(()),
+        // After the company's entries, the registry lists (fail closed:
+        // registered, not covered or stale all refuse).
+        None => registries.iter().try_for_each(|registry| {
+            registry
+                .check(company_id, number.digits(), now)
+                .map_err(|entry| Rejection::SuppressedContact {
+                    number: number.to_string(),
+                    entry,
+                })
+        }),
         Some(entry) => {
             let mut scope = entry.matcher.to_string();
             scope.push_str(match &entry.company_id {
@@ -56,16 +67,16 @@ mod tests {
             ..Suppression::everywhere(SuppressionMatch::prefix("+1719").unwrap())
         });
         assert!(
-            check(n, "acme", &["solar"], now, &list).is_ok(),
+            check(n, "acme", &["solar"], now, &list, &[]).is_ok(),
             "expired at now, other schedule"
         );
-        let err = check(n, "acme", &["router", "auto"], now, &list).unwrap_err();
+        let err = check(n, "acme", &["router", "auto"], now, &list, &[]).unwrap_err();
         assert_eq!(err.code(), "suppressed_contact");
         assert!(err.to_string().contains("on schedule `auto`"), "{err}");
-        assert!(check(n, "globex", &["auto"], now, &list).is_ok());
+        assert!(check(n, "globex", &["auto"], now, &list, &[]).is_ok());
         let before = now - chrono::Duration::nanoseconds(1);
         assert!(
-            check(n, "globex", &["x"], before, &list).is_err(),
+            check(n, "globex", &["x"], before, &list, &[]).is_err(),
             "prefix before expiry"
         );
     }

@@ -425,6 +425,7 @@ impl Drop for Temp {
 
 fn dialgate(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_dialgate"))
+        .current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/../.."))
         .args(args)
         .stdin(std::process::Stdio::null())
         .output()

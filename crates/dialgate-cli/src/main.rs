@@ -4,12 +4,16 @@ use std::collections::BTreeMap;
 use std::io::{self, BufRead, BufWriter, Read, Write};
 use std::process::ExitCode;
 
-use dialgate::host::{check_scenario, Host};
-use dialgate::World;
+use std::path::Path;
+use std::sync::Arc;
+
+use dialgate::host::{check_scenario_with, Host};
+use dialgate::{RegistryList, RegistrySpec, World};
 
 const USAGE: &str = "usage:
   dialgate run --world WORLD.json [STEPS.jsonl]   decide each step (stdin when no file), one JSON line each
   dialgate check SCENARIO.json...                 run scenarios and compare their expectations
+  dialgate registry build|apply|info ...          build and update do-not-call registry files
   dialgate help | --help | --version";
 
 const RUN_USAGE: &str = "usage: dialgate run --world WORLD.json [STEPS.jsonl]
@@ -63,6 +67,12 @@ fn main() -> ExitCode {
     let outcome = match args.first().map(String::as_str) {
         Some("run") => run(rest),
         Some("check") => check(rest),
+        Some("registry") => {
+            let mut out = io::stdout().lock();
+            let mut err = io::stderr().lock();
+            let code = dialgate_registry::cli::run(rest, &mut out, &mut err);
+            Ok(ExitCode::from(u8::try_from(code).unwrap_or(BAD_INPUT)))
+        }
         Some("-h" | "--help" | "help") => say(USAGE),
         Some("-V" | "--version") => say(concat!("dialgate ", env!("CARGO_PKG_VERSION"))),
         Some(other) => Err(Failure::BadInput(format!(
@@ -118,6 +128,46 @@ fn read(path: &str) -> Result<String, String> {
     })
 }
 
+/// A world's registry list, opened from its file with `dialgate-registry`.
+#[derive(Debug)]
+struct OpenedList(dialgate_registry::RegistryList);
+
+impl RegistryList for OpenedList {
+    fn name(&self) -> &str {
+        &self.0.name
+    }
+
+    fn check(
+        &self,
+        company_id: &str,
+        digits: u64,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Result<(), String> {
+        self.0
+            .check(company_id, digits, now)
+            .map_err(|refusal| refusal.to_string())
+    }
+}
+
+/// Opens registry lists, a relative file from `folder` (the world file's).
+fn opener(folder: &Path) -> impl Fn(&RegistrySpec) -> Result<Arc<dyn RegistryList>, String> + '_ {
+    move |spec| {
+        let path = folder.join(&spec.file);
+        dialgate_registry::RegistryList::open(
+            spec.name.clone(),
+            &path,
+            spec.company_ids.clone(),
+            spec.max_age_days,
+        )
+        .map(|list| Arc::new(OpenedList(list)) as Arc<dyn RegistryList>)
+        .map_err(|e| e.to_string())
+    }
+}
+
+fn folder_of(path: &str) -> &Path {
+    Path::new(path).parent().unwrap_or(Path::new("."))
+}
+
 fn run(args: &[String]) -> Result<ExitCode, Failure> {
     if wants_help(args) {
         return say(RUN_USAGE);
@@ -143,7 +193,8 @@ fn run(args: &[String]) -> Result<ExitCode, Failure> {
     }
     let world_path = world_path.ok_or(format!("`run` needs `--world WORLD.json`\n{RUN_USAGE}"))?;
     let world = World::from_json(&read(&world_path)?).map_err(|e| format!("{world_path}: {e}"))?;
-    let mut host = Host::new(world);
+    let mut host = Host::with_registries(world, &opener(folder_of(&world_path)))
+        .map_err(|e| format!("{world_path}: {e}"))?;
 
     let (name, mut input): (String, Box<dyn BufRead>) = match steps_path.as_deref() {
         None | Some("-") => ("<stdin>".into(), Box::new(io::stdin().lock())),
@@ -222,7 +273,8 @@ fn check(files: &[String]) -> Result<ExitCode, Failure> {
     // the one-line error alone, as the contract says.
     let mut reports = Vec::with_capacity(files.len());
     for file in files {
-        reports.push(read(file).and_then(|text| check_scenario(file, &text))?);
+        let open = opener(folder_of(file));
+        reports.push(read(file).and_then(|text| check_scenario_with(file, &text, &open))?);
     }
     let mut out = BufWriter::new(io::stdout().lock());
     let (mut passed, mut failed) = (0usize, 0usize);

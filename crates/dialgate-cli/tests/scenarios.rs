@@ -10,7 +10,7 @@ use dialgate::host::check_scenario;
 
 /// The scenario files of `dir` (under the crate root), sorted.
 fn scenario_files(dir: &str) -> Vec<PathBuf> {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(dir);
+    let dir = PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../..")).join(dir);
     let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
         .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
         .map(|e| e.expect("readable entry").path())
@@ -57,6 +57,7 @@ fn pass_through_the_binary(files: &[PathBuf]) {
         .map(|f| expectations_in(&std::fs::read_to_string(f).expect("readable")))
         .sum();
     let out = Command::new(env!("CARGO_BIN_EXE_dialgate"))
+        .current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/../.."))
         .arg("check")
         .args(files)
         .output()
@@ -128,6 +129,7 @@ fn a_failed_expectation_is_reported_and_exits_1() {
     )
     .expect("write");
     let out = Command::new(env!("CARGO_BIN_EXE_dialgate"))
+        .current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/../.."))
         .arg("check")
         .arg(&file)
         .output()
@@ -150,9 +152,10 @@ fn a_failed_expectation_is_reported_and_exits_1() {
 
 #[test]
 fn the_shipped_example_prints_one_line_per_step_and_shows_every_code() {
-    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let root = PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../.."));
     let steps = std::fs::read_to_string(root.join("examples/requests.jsonl")).expect("example");
     let out = Command::new(env!("CARGO_BIN_EXE_dialgate"))
+        .current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/../.."))
         .args(["run", "--world"])
         .arg(root.join("examples/world.json"))
         .arg(root.join("examples/requests.jsonl"))
@@ -192,8 +195,9 @@ fn the_shipped_example_prints_one_line_per_step_and_shows_every_code() {
 #[test]
 fn run_reads_steps_from_stdin() {
     use std::io::Write;
-    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let root = PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../.."));
     let mut child = Command::new(env!("CARGO_BIN_EXE_dialgate"))
+        .current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/../.."))
         .args(["run", "--world"])
         .arg(root.join("examples/world.json"))
         .stdin(std::process::Stdio::piped())
@@ -258,6 +262,7 @@ fn bad_scenario_input_exits_2_with_one_line_naming_the_file() {
         let file = dir.join(name);
         std::fs::write(&file, text).expect("write");
         let out = Command::new(env!("CARGO_BIN_EXE_dialgate"))
+            .current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/../.."))
             .arg("check")
             .arg(&file)
             .output()
@@ -273,6 +278,7 @@ fn bad_scenario_input_exits_2_with_one_line_naming_the_file() {
     }
     let missing = dir.join("does-not-exist.json");
     let out = Command::new(env!("CARGO_BIN_EXE_dialgate"))
+        .current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/../.."))
         .arg("check")
         .arg(&missing)
         .output()

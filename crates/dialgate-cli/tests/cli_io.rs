@@ -5,8 +5,11 @@
 use std::io::Write;
 use std::process::{Command, Stdio};
 
+/// The binary, run from the repository's root (the paths below are).
 fn dialgate() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_dialgate"))
+    let mut command = Command::new(env!("CARGO_BIN_EXE_dialgate"));
+    command.current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/../.."));
+    command
 }
 
 fn dev_full() -> Option<std::fs::File> {
