@@ -303,12 +303,20 @@ impl Rules {
             }
             Prefix::Regex(re) => re,
         };
-        let Some(caps) = re.captures(&number) else {
-            return number;
+        // Groups only matter to a transform rule; `find` is cheaper.
+        let (end, last_present) = if self.transform.is_some() {
+            let Some(caps) = re.captures(&number) else {
+                return number;
+            };
+            let groups = caps.len().saturating_sub(1);
+            let end = caps.get(0).map_or(0, |m| m.end());
+            (end, groups > 0 && caps.get(groups).is_some())
+        } else {
+            match re.find(&number) {
+                Some(m) => (m.end(), false),
+                None => return number,
+            }
         };
-        let end = caps.get(0).map_or(0, |m| m.end());
-        let groups = caps.len().saturating_sub(1);
-        let last_present = groups > 0 && caps.get(groups).is_some();
         let viable = self.general_matches(&number);
         match &self.transform {
             Some(rule) if last_present => {
