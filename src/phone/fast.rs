@@ -1,58 +1,56 @@
-//! The fast path of [`NumberReader::read`](super::NumberReader::read).
+//! The reader: libphonenumber's `parse` + `is_valid_number` + E.164 format
+//! (as in `phonenumbers` 9.0.43, `phonenumberutil.py`), step by step, over
+//! the metadata of `data/numbering.txt`.
 //!
-//! It replays `phonenumber` 0.3.10's `parse` + `is_valid` + E.164 formatting
-//! step by step, but only for texts whose shape it fully understands (digits,
-//! `+` at the start, the separators ` -.()/`, and a trailing `x`/`ext`
-//! extension), and with the metadata's patterns compiled into this reader's
-//! own regexes. The regexes are compiled per metadata entry on first use, so
-//! a search never takes `phonenumber`'s global cache lock.
-//!
-//! Anything else, and any step it cannot replay exactly, is [`Verdict::Unsure`]
-//! and the caller falls back to `phonenumber` itself. Quirks of the reference
-//! are replayed on purpose (they are marked "as the reference does"), because
-//! the contract is the same verdict as `phonenumber`, not the "right" one.
+//! Two front ends hand the same core a national text: a scanner for the
+//! common shapes (digits, `+` at the start, the separators ` -.()/`, and a
+//! trailing `x`/`ext` extension), which allocates nothing, and the general
+//! one (`tel:` URIs, letters, any punctuation), which runs libphonenumber's
+//! own extraction patterns from the metadata file. Step names below are the
+//! Python functions they replay.
 
 use std::borrow::Cow;
 use std::collections::HashMap;
 use std::fmt;
 use std::sync::OnceLock;
 
-use phonenumber::country::Id;
-use phonenumber::metadata::{Database, Descriptor, Metadata, DATABASE};
 use regex::{Regex, RegexBuilder};
 
+use super::meta::{MetadataError, Numbering, Territory};
 use super::{unicode_digit, Region};
 
-/// The longest text, in bytes after digit mapping, the fast path reads.
+/// The longest text, in bytes after digit mapping, the scanner reads.
 const MAX_FAST_BYTES: usize = 64;
-/// `phonenumber`'s bounds on a national significant number.
+/// libphonenumber's bounds on a national significant number.
 const MIN_NSN: usize = 2;
 const MAX_NSN: usize = 17;
 /// Country calling codes are below this.
 const CODE_LIMIT: usize = 1000;
-/// The longest extension digit run `phonenumber`'s extension pattern takes.
-const MAX_EXT_DIGITS: usize = 7;
+/// The longest extension the scanner takes (libphonenumber takes at least
+/// this many after every label).
+const MAX_EXT_DIGITS: usize = 6;
 
-/// The fast path's answer.
+/// The reader's answer.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Verdict {
     /// Valid, with these E.164 digits (at most fifteen).
     Valid(u64),
-    /// The reference finds the text invalid (or errs, or panics).
+    /// libphonenumber cannot parse it or finds it invalid.
     Invalid,
-    /// Not understood: ask the reference.
-    Unsure,
 }
 
-/// Tables built once per reader; regexes compiled lazily per metadata entry.
+/// Tables built once per metadata file; a territory's regexes are compiled
+/// on its first use (or all at once by [`Tables::compile_all`]).
 pub(crate) struct Tables {
-    metas: Vec<&'static Metadata>,
+    version: String,
+    territories: Vec<Territory>,
     rules: Vec<OnceLock<Option<Rules>>>,
-    /// Metadata index by region (two upper-case letters), `NONE` if absent.
+    /// Territory index by region (two upper-case letters), `NONE` if absent.
     by_region: Vec<u16>,
-    /// By country calling code: whether it exists, and how `is_valid` picks
-    /// the metadata for it.
+    /// By country calling code.
     codes: Vec<CodeInfo>,
+    front: OnceLock<Option<Front>>,
+    source: Numbering,
 }
 
 const NONE: u16 = u16::MAX;
@@ -60,156 +58,146 @@ const NONE: u16 = u16::MAX;
 #[derive(Clone, Debug, Default)]
 struct CodeInfo {
     exists: bool,
-    plan: Plan,
-}
-
-/// How `validator::source_for` chooses the metadata of a country code.
-#[derive(Clone, Debug, Default)]
-enum Plan {
-    /// No region: never valid.
-    #[default]
-    Never,
-    /// One metadata entry.
-    Single(usize),
-    /// Regions tried in order: (entry checked, entry returned).
-    Multi(Box<[(usize, usize)]>),
-    /// The reference would panic or does something not replayed.
-    Unsure,
+    /// `metadata_for_region_or_calling_code(code, main region)`.
+    main: Option<usize>,
+    /// The regions `region_code_for_number` tries, in order.
+    regions: Box<[usize]>,
 }
 
 impl fmt::Debug for Tables {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let compiled = self.rules.iter().filter(|r| r.get().is_some()).count();
         f.debug_struct("Tables")
-            .field("metadata", &self.metas.len())
+            .field("version", &self.version)
+            .field("territories", &self.territories.len())
             .field("compiled", &compiled)
             .finish()
     }
 }
 
-/// One metadata entry's rules, compiled.
-struct Rules {
-    code: u16,
-    code_text: String,
-    idd: Option<Pattern>,
-    national_prefix: Option<String>,
-    /// A literal only without a transform rule (then it just strips).
-    prefix_for_parsing: Option<Pattern>,
-    transform: Option<String>,
-    general: Desc,
-    /// For each national length, the union of the type patterns that admit
-    /// it (index into `unions`); `None` when no type does.
-    union_by_len: [Option<usize>; MAX_NSN + 1],
-    unions: Vec<Regex>,
-    leading_digits: Option<Pattern>,
+/// The general front end's patterns.
+struct Front {
+    valid: Regex,
+    extension: Regex,
+    unwanted_end: Regex,
+    second_number: Regex,
+    domain: Regex,
 }
 
-/// Numbers the metadata entries by identity while the tables are built.
-#[derive(Default)]
-struct MetaIndex {
-    metas: Vec<&'static Metadata>,
-    index: HashMap<*const Metadata, usize>,
-}
-
-impl MetaIndex {
-    fn of(&mut self, m: &'static Metadata) -> usize {
-        let metas = &mut self.metas;
-        *self.index.entry(std::ptr::from_ref(m)).or_insert_with(|| {
-            metas.push(m);
-            metas.len() - 1
+impl Front {
+    fn compile(n: &Numbering) -> Result<Front, String> {
+        let build = |src: &str| {
+            RegexBuilder::new(src)
+                .build()
+                .map_err(|e| format!("pattern `{src}`: {e}"))
+        };
+        Ok(Front {
+            valid: build(&format!("(?i)^(?:{})$", n.valid_phone_number))?,
+            extension: build(&format!("(?i){}", n.extension))?,
+            unwanted_end: build(&n.unwanted_end)?,
+            second_number: build(&n.second_number_start)?,
+            domain: build(r"^(?:[A-Za-z\d]+(?:-*[A-Za-z\d])*\.)*[A-Za-z]+(?:-*[A-Za-z\d])*\.?$")?,
         })
+    }
+
+    /// `_is_viable_phone_number`.
+    fn viable(&self, text: &str) -> bool {
+        text.chars().nth(1).is_some() && self.valid.is_match(text)
     }
 }
 
-/// A pattern whose leftmost match is only asked about at position 0.
-enum Pattern {
-    /// Digits only (`011`, `0`, `268`): a match at 0 is a prefix.
+/// A pattern only asked about at position 0 (`re.match`).
+enum Prefix {
+    /// Digits only (`011`, `0`, `268`): a match is a prefix.
     Literal(String),
-    /// Compiled as the reference's cache compiles it.
     Regex(Regex),
 }
 
-impl Pattern {
-    fn new(src: &str) -> Option<Pattern> {
-        // Verbose mode ignores whitespace, so a digits-and-blanks source is
-        // that literal.
-        let literal: String = src.chars().filter(|c| !c.is_ascii_whitespace()).collect();
-        if !literal.is_empty() && literal.bytes().all(|b| b.is_ascii_digit()) {
-            return Some(Pattern::Literal(literal));
+impl Prefix {
+    fn new(src: &str) -> Result<Prefix, String> {
+        if !src.is_empty() && src.bytes().all(|b| b.is_ascii_digit()) {
+            return Ok(Prefix::Literal(src.to_owned()));
         }
-        exact_regex(src).ok().map(Pattern::Regex)
+        digits_regex(&format!("^(?:{src})")).map(Prefix::Regex)
     }
 
-    /// The end of the leftmost match when it starts at 0.
+    /// The end of the match at 0.
     fn match_at_start(&self, value: &str) -> Option<usize> {
         match self {
-            Pattern::Literal(lit) => has_prefix(value, lit).then_some(lit.len()),
-            Pattern::Regex(re) => re.find(value).filter(|m| m.start() == 0).map(|m| m.end()),
+            Prefix::Literal(lit) => value.starts_with(lit.as_str()).then_some(lit.len()),
+            Prefix::Regex(re) => re.find(value).map(|m| m.end()),
         }
     }
 }
 
-/// A descriptor: an anchored pattern plus its lengths.
+/// A description: a whole-text pattern plus its lengths.
 struct Desc {
     re: Regex,
-    possible: Vec<u16>,
-    local: Vec<u16>,
+    possible: Vec<i32>,
+    local: Vec<i32>,
 }
 
-impl Desc {
-    /// `Descriptor::is_match`: the length is possible (or none are listed)
-    /// and a match starts at 0.
-    fn is_match(&self, value: &str) -> bool {
-        let len = u16::try_from(value.len()).unwrap_or(u16::MAX);
-        (self.possible.is_empty() || self.possible.contains(&len)) && self.re.is_match(value)
-    }
-}
-
-/// `validator::Validation`, only as far as the parser looks at it.
+/// `_test_number_length` results the parser tells apart.
 #[derive(PartialEq, Eq)]
 enum Length {
     Possible,
+    LocalOnly,
     TooShort,
-    Other,
+    TooLong,
+    Invalid,
+}
+
+/// One territory's rules, compiled.
+struct Rules {
+    code: u16,
+    code_text: String,
+    idd: Option<Prefix>,
+    /// With groups when a transform rule uses them.
+    prefix_for_parsing: Option<Prefix>,
+    transform: Option<String>,
+    general: Option<Desc>,
+    /// For each national length, the union of the type patterns admitting
+    /// it (index into `unions`); `None` when no type does.
+    union_by_len: [Option<usize>; MAX_NSN + 1],
+    unions: Vec<Regex>,
+    leading_digits: Option<Prefix>,
+}
+
+/// Compiles a pattern over ASCII digits (ASCII classes match them exactly
+/// as Unicode ones do, and are faster).
+fn digits_regex(src: &str) -> Result<Regex, String> {
+    RegexBuilder::new(src)
+        .unicode(false)
+        .build()
+        .or_else(|_| RegexBuilder::new(src).build())
+        .map_err(|e| format!("pattern `{src}`: {e}"))
+}
+
+fn len_i32(len: usize) -> i32 {
+    i32::try_from(len).unwrap_or(i32::MAX)
 }
 
 impl Rules {
-    fn compile(meta: &Metadata) -> Option<Rules> {
-        let d = meta.descriptors();
-        let general = Desc {
-            re: prefix_regex(d.general().national_number().as_str())?,
-            possible: d.general().possible_length().to_vec(),
-            local: d.general().possible_local_length().to_vec(),
+    fn compile(t: &Territory) -> Result<Rules, String> {
+        let general = match &t.general {
+            Some(g) => Some(Desc {
+                re: digits_regex(&format!("^(?:{})$", g.pattern))?,
+                possible: g.possible.clone(),
+                local: g.local.clone(),
+            }),
+            None => None,
         };
-        // The types `validator::number_type` tries; any match makes it known.
-        let types: Vec<&Descriptor> = [
-            d.premium_rate(),
-            d.toll_free(),
-            d.shared_cost(),
-            d.voip(),
-            d.personal_number(),
-            d.pager(),
-            d.uan(),
-            d.voicemail(),
-            d.fixed_line(),
-            d.mobile(),
-        ]
-        .into_iter()
-        .flatten()
-        .collect();
         let mut unions = Vec::new();
         let mut by_members: HashMap<Vec<usize>, usize> = HashMap::new();
         let mut union_by_len = [None; MAX_NSN + 1];
-        let transform = meta.national_prefix_transform_rule();
         for (len, slot) in union_by_len.iter_mut().enumerate() {
-            let len16 = u16::try_from(len).ok()?;
-            let members: Vec<usize> = types
-                .iter()
-                .enumerate()
-                .filter(|(_, t)| {
-                    t.possible_length().is_empty() || t.possible_length().contains(&len16)
+            let len = len_i32(len);
+            let members: Vec<usize> = (0..t.types.len())
+                .filter(|&i| {
+                    t.types
+                        .get(i)
+                        .is_some_and(|d| d.possible.is_empty() || d.possible.contains(&len))
                 })
-                .map(|(i, _)| i)
                 .collect();
             if members.is_empty() {
                 continue;
@@ -220,60 +208,70 @@ impl Rules {
             }
             let alternation = members
                 .iter()
-                .filter_map(|&i| types.get(i))
-                .map(|t| format!("(?:{})", t.national_number().as_str()))
+                .filter_map(|&i| t.types.get(i))
+                .map(|d| format!("(?:{})", d.pattern))
                 .collect::<Vec<_>>()
                 .join("|");
-            unions.push(prefix_regex(&alternation)?);
+            unions.push(digits_regex(&format!("^(?:{alternation})$"))?);
             let u = unions.len() - 1;
             by_members.insert(members, u);
             *slot = Some(u);
         }
-        Some(Rules {
-            code: meta.country_code(),
-            code_text: meta.country_code().to_string(),
-            idd: match meta.international_prefix() {
-                Some(r) => Some(Pattern::new(r.as_str())?),
-                None => None,
-            },
-            national_prefix: meta.national_prefix().map(str::to_owned),
-            prefix_for_parsing: match (meta.national_prefix_for_parsing(), transform) {
+        let prefix = |p: &Option<String>| p.as_deref().map(Prefix::new).transpose();
+        Ok(Rules {
+            code: t.code,
+            code_text: t.code.to_string(),
+            idd: prefix(&t.idd)?,
+            prefix_for_parsing: match (&t.national_prefix_for_parsing, &t.transform) {
                 (None, _) => None,
-                (Some(r), None) => Some(Pattern::new(r.as_str())?),
-                (Some(r), Some(_)) => Some(Pattern::Regex(exact_regex(r.as_str()).ok()?)),
+                (Some(p), None) => Some(Prefix::new(p)?),
+                (Some(p), Some(_)) => Some(Prefix::Regex(digits_regex(&format!("^(?:{p})"))?)),
             },
-            transform: transform.map(str::to_owned),
+            transform: t.transform.clone(),
             general,
             union_by_len,
             unions,
-            leading_digits: match meta.leading_digits() {
-                Some(r) => Some(Pattern::new(r.as_str())?),
-                None => None,
-            },
+            leading_digits: prefix(&t.leading_digits)?,
         })
     }
 
-    /// `validator::length(meta, number, Type::Unknown)`.
+    /// `_match_national_number(value, general_desc)`.
+    fn general_matches(&self, value: &str) -> bool {
+        self.general.as_ref().is_some_and(|g| g.re.is_match(value))
+    }
+
+    /// `_test_number_length(value, metadata)` for the unknown type.
     fn length(&self, len: usize) -> Length {
-        let len = u16::try_from(len).unwrap_or(u16::MAX);
-        let possible = &self.general.possible;
-        let (Some(&min), Some(&max)) = (possible.first(), possible.last()) else {
-            return Length::Other;
+        let Some(g) = &self.general else {
+            return Length::Invalid;
         };
-        if self.general.local.contains(&len) || len == min {
+        let len = len_i32(len);
+        if g.local.contains(&len) {
+            return Length::LocalOnly;
+        }
+        let (Some(&min), Some(&max)) = (g.possible.first(), g.possible.last()) else {
+            return Length::Invalid;
+        };
+        if len == min {
             Length::Possible
         } else if len < min {
             Length::TooShort
-        } else if len <= max && possible.contains(&len) {
+        } else if max < len {
+            Length::TooLong
+        } else if g.possible.get(1..).is_some_and(|p| p.contains(&len)) {
             Length::Possible
         } else {
-            Length::Other
+            Length::Invalid
         }
     }
 
-    /// `validator::number_type(meta, value) != Type::Unknown`.
+    /// `_number_type_helper(value, metadata) != UNKNOWN`.
     fn is_known_type(&self, value: &str) -> bool {
-        if !self.general.is_match(value) {
+        let Some(g) = &self.general else {
+            return false;
+        };
+        let len = len_i32(value.len());
+        if !(g.possible.is_empty() || g.possible.contains(&len)) || !g.re.is_match(value) {
             return false;
         }
         self.union_by_len
@@ -284,70 +282,59 @@ impl Rules {
             .is_some_and(|re| re.is_match(value))
     }
 
-    /// `helper::national_number`: strips the national prefix (and carrier
-    /// code) with this entry's parsing rule. `None` where the reference
-    /// panics.
-    fn national_number<'a>(&self, national: Cow<'a, str>) -> Option<Cow<'a, str>> {
-        let parsing = match &self.prefix_for_parsing {
-            None => {
-                return Some(match &self.national_prefix {
-                    Some(np) if has_prefix(&national, np) => trim(national, np.len()),
-                    _ => national,
-                })
-            }
-            // No transform rule here: a match at 0 is stripped (below).
-            Some(Pattern::Literal(lit)) => {
-                return Some(if has_prefix(&national, lit) {
-                    trim(national, lit.len())
-                } else {
-                    national
-                });
-            }
-            Some(Pattern::Regex(re)) => re,
+    /// `_maybe_strip_national_prefix_carrier_code`: the national number.
+    fn strip_national_prefix<'a>(&self, number: Cow<'a, str>) -> Cow<'a, str> {
+        let Some(parsing) = &self.prefix_for_parsing else {
+            return number;
         };
-        let Some(found) = parsing.find(&national) else {
-            return Some(national);
-        };
-        if found.start() != 0 {
-            return Some(national);
+        if number.is_empty() {
+            return number;
         }
-        let end = found.end();
-        let (first_present, last_present) = match parsing.captures(&national) {
-            Some(caps) => (
-                caps.get(1).is_some(),
-                caps.len()
-                    .checked_sub(1)
-                    .and_then(|i| caps.get(i))
-                    .is_some(),
-            ),
-            // The reference unwraps here; `find` matched so this is unreachable.
-            None => return None,
-        };
-        match &self.transform {
-            Some(transform) if last_present => {
-                let viable = self.general.is_match(&national);
-                let transformed = parsing.replace(&national, transform.as_str()).into_owned();
-                if viable && !self.general.is_match(&transformed) {
-                    return Some(national);
+        let re = match parsing {
+            Prefix::Literal(lit) => {
+                if !number.starts_with(lit.as_str()) {
+                    return number;
                 }
-                // The reference unwraps the first group as the carrier.
-                if !first_present {
-                    return None;
+                let rest = number.get(lit.len()..).unwrap_or("");
+                if self.general_matches(&number) && !self.general_matches(rest) {
+                    return number;
                 }
-                Some(Cow::Owned(transformed))
+                return trim(number, lit.len());
             }
-            // As the reference does: it checks the general pattern on the
-            // unstripped number twice (`viable && !viable`), so it always
-            // strips.
-            _ => Some(trim(national, end)),
+            Prefix::Regex(re) => re,
+        };
+        // Groups only matter to a transform rule; `find` is cheaper.
+        let (end, last_present) = if self.transform.is_some() {
+            let Some(caps) = re.captures(&number) else {
+                return number;
+            };
+            let groups = caps.len().saturating_sub(1);
+            let end = caps.get(0).map_or(0, |m| m.end());
+            (end, groups > 0 && caps.get(groups).is_some())
+        } else {
+            match re.find(&number) {
+                Some(m) => (m.end(), false),
+                None => return number,
+            }
+        };
+        let viable = self.general_matches(&number);
+        match &self.transform {
+            Some(rule) if last_present => {
+                let transformed = re.replacen(&number, 1, rule.as_str()).into_owned();
+                if viable && !self.general_matches(&transformed) {
+                    return number;
+                }
+                Cow::Owned(transformed)
+            }
+            _ => {
+                let rest = number.get(end..).unwrap_or("");
+                if viable && !self.general_matches(rest) {
+                    return number;
+                }
+                trim(number, end)
+            }
         }
     }
-}
-
-/// `value.starts_with(prefix)` for the 1-4 digit prefixes here, without a
-/// `memcmp` call.
-fn has_prefix(value: &str, prefix: &str) -> bool {
-    prefix.len() <= value.len() && prefix.bytes().zip(value.bytes()).all(|(p, v)| p == v)
 }
 
 /// Drops the first `n` bytes (ASCII digits only here).
@@ -356,24 +343,6 @@ fn trim(value: Cow<'_, str>, n: usize) -> Cow<'_, str> {
         Cow::Borrowed(s) => Cow::Borrowed(s.get(n..).unwrap_or("")),
         Cow::Owned(s) => Cow::Owned(s.get(n..).unwrap_or("").to_owned()),
     }
-}
-
-/// A pattern compiled as the reference's cache does (verbose mode), for the
-/// patterns whose match positions and groups matter.
-fn exact_regex(src: &str) -> Result<Regex, regex::Error> {
-    RegexBuilder::new(src).ignore_whitespace(true).build()
-}
-
-/// "A match starts at 0", as one anchored regex. Haystacks are ASCII digits,
-/// where ASCII-only classes match exactly as Unicode ones do.
-fn prefix_regex(src: &str) -> Option<Regex> {
-    let anchored = format!("^(?:{src}\n)");
-    RegexBuilder::new(&anchored)
-        .ignore_whitespace(true)
-        .unicode(false)
-        .build()
-        .or_else(|_| RegexBuilder::new(&anchored).ignore_whitespace(true).build())
-        .ok()
 }
 
 /// The two-letter region's slot in `by_region`.
@@ -386,69 +355,100 @@ fn region_key(id: &str) -> Option<usize> {
     }
 }
 
+/// How the country code is to be found.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    /// Leading plus signs (stripped).
+    Plus,
+    /// No plus: an IDD, the region's own code, or none.
+    Plain,
+}
+
 impl Tables {
-    /// Indexes the metadata database; compiles nothing yet.
-    pub(crate) fn new() -> Tables {
-        let db: &'static Database = &DATABASE;
-        let mut index = MetaIndex::default();
-        let mut codes = vec![CodeInfo::default(); CODE_LIMIT];
-        for (code, info) in (0u16..).zip(codes.iter_mut()) {
-            let Some(list) = db.by_code(&code) else {
-                continue;
-            };
-            info.exists = true;
-            let first = list.first().map(|m| index.of(m));
-            for m in list {
-                index.of(m);
-            }
-            info.plan = match db.region(&code).as_deref() {
-                None | Some([]) => Plan::Never,
-                Some(["001"]) => first.map_or(Plan::Never, Plan::Single),
-                Some([one]) => match one.parse::<Id>() {
-                    Err(_) => Plan::Never,
-                    Ok(id) => db
-                        .by_id(id.as_ref())
-                        .map_or(Plan::Never, |m| Plan::Single(index.of(m))),
-                },
-                Some(many) => {
-                    let steps: Option<Vec<(usize, usize)>> = many
-                        .iter()
-                        .map(|region| {
-                            let checked = db.by_id(*region)?;
-                            let returned = db.by_id(region.parse::<Id>().ok()?.as_ref())?;
-                            Some((index.of(checked), index.of(returned)))
-                        })
-                        .collect();
-                    steps.map_or(Plan::Unsure, |s| Plan::Multi(s.into_boxed_slice()))
-                }
-            };
-        }
-        // `parse` looks the region up by its code text.
+    /// Indexes the metadata; compiles nothing yet.
+    pub(crate) fn new(source: Numbering) -> Result<Tables, MetadataError> {
         let mut by_region = vec![NONE; 26 * 26];
-        let ids: Vec<&'static str> = index.metas.iter().map(|m| m.id()).collect();
-        for id in ids {
-            let (Some(k), Some(m)) = (region_key(id), db.by_id(id)) else {
-                continue;
-            };
-            let i = index.of(m);
-            if let (Some(slot), Ok(i)) = (by_region.get_mut(k), u16::try_from(i)) {
-                *slot = i;
+        let mut nongeo: HashMap<u16, usize> = HashMap::new();
+        for (i, t) in source.territories.iter().enumerate() {
+            let slot =
+                u16::try_from(i).map_err(|_| MetadataError::new(0, "too many territories"))?;
+            if t.id == "001" {
+                nongeo.insert(t.code, i);
+            } else {
+                let k = region_key(&t.id)
+                    .ok_or_else(|| MetadataError::new(0, format!("bad region `{}`", t.id)))?;
+                if let Some(s) = by_region.get_mut(k) {
+                    *s = slot;
+                }
             }
         }
-        let rules = index.metas.iter().map(|_| OnceLock::new()).collect();
-        Tables {
-            metas: index.metas,
+        let lookup = |id: &str| -> Option<usize> {
+            let s = *by_region.get(region_key(id)?)?;
+            (s != NONE).then_some(usize::from(s))
+        };
+        let mut codes = vec![CodeInfo::default(); CODE_LIMIT];
+        for (code, regions) in &source.codes {
+            let info = codes
+                .get_mut(usize::from(*code))
+                .ok_or_else(|| MetadataError::new(0, format!("country code {code}")))?;
+            info.exists = true;
+            info.main = match regions.first().map(String::as_str) {
+                Some("001") => nongeo.get(code).copied(),
+                Some(id) => lookup(id),
+                None => None,
+            };
+            info.regions = regions.iter().filter_map(|r| lookup(r)).collect();
+        }
+        let rules = source.territories.iter().map(|_| OnceLock::new()).collect();
+        Ok(Tables {
+            version: source.version.clone(),
+            territories: source.territories.clone(),
             rules,
             by_region,
             codes,
+            front: OnceLock::new(),
+            source,
+        })
+    }
+
+    /// Tables that know no territory: every number is invalid.
+    pub(crate) fn empty() -> Tables {
+        Tables {
+            version: String::new(),
+            territories: Vec::new(),
+            rules: Vec::new(),
+            by_region: vec![NONE; 26 * 26],
+            codes: Vec::new(),
+            front: OnceLock::new(),
+            source: Numbering::default(),
         }
     }
 
+    /// Compiles every pattern now, so that a bad one is an error here.
+    pub(crate) fn compile_all(&self) -> Result<(), MetadataError> {
+        Front::compile(&self.source).map_err(|e| MetadataError::new(0, e))?;
+        for t in &self.territories {
+            Rules::compile(t).map_err(|e| MetadataError::new(0, format!("{}: {e}", t.id)))?;
+        }
+        Ok(())
+    }
+
+    /// The libphonenumber version the metadata comes from.
+    pub(crate) fn version(&self) -> &str {
+        &self.version
+    }
+
     fn rules(&self, i: usize) -> Option<&Rules> {
-        let meta = self.metas.get(i)?;
+        let t = self.territories.get(i)?;
         self.rules
             .get(i)?
-            .get_or_init(|| Rules::compile(meta))
+            .get_or_init(|| Rules::compile(t).ok())
+            .as_ref()
+    }
+
+    fn front(&self) -> Option<&Front> {
+        self.front
+            .get_or_init(|| Front::compile(&self.source).ok())
             .as_ref()
     }
 
@@ -460,261 +460,318 @@ impl Tables {
         self.rules(usize::from(slot))
     }
 
-    /// Reads `text` (not yet digit-mapped) in `region`.
-    pub(crate) fn read(&self, text: &str, region: Region) -> Verdict {
-        let mut buf = [0u8; MAX_FAST_BYTES];
-        let Some(len) = map_ascii(text, &mut buf) else {
-            return Verdict::Unsure;
-        };
-        let Some(bytes) = buf.get(..len) else {
-            return Verdict::Unsure;
-        };
-        let Some(shape) = shape(bytes) else {
-            return Verdict::Unsure;
-        };
-        let mut digits = [0u8; MAX_FAST_BYTES];
-        let mut n = 0;
-        for &b in shape.national.iter().filter(|b| b.is_ascii_digit()) {
-            match digits.get_mut(n) {
-                Some(slot) => *slot = b,
-                None => return Verdict::Unsure,
-            }
-            n += 1;
+    /// Reads `text` (not yet digit-mapped) in `region`; the flag says
+    /// whether the scanner read it.
+    pub(crate) fn read(&self, text: &str, region: Region) -> (Verdict, bool) {
+        match self.scan(text, region) {
+            Some(v) => (v, true),
+            None => (self.read_general(text, region), false),
         }
-        // `is_viable` needs three digits (or exactly two, left to the
-        // reference).
-        if n < 3 {
-            return Verdict::Unsure;
-        }
-        let Some(national) = digits.get(..n).and_then(|d| std::str::from_utf8(d).ok()) else {
-            return Verdict::Unsure;
-        };
-        self.decide(shape.kind, national, region)
     }
 
-    /// `parse` from the country-code step on, then `is_valid`, then E.164.
-    fn decide(&self, kind: Kind<'_>, digits: &str, region: Region) -> Verdict {
-        let Some(r) = self.region_rules(region) else {
-            return Verdict::Unsure;
-        };
-        let mut national: Cow<'_, str> = Cow::Borrowed(digits);
-
-        // helper::international_prefix.
-        let mut idd_or_plus = !matches!(kind, Kind::Plain);
-        let mut idd_after_plus = false;
-        if !matches!(kind, Kind::PlusCode(_)) {
-            if let Some(end) = r.idd.as_ref().and_then(|idd| idd.match_at_start(&national)) {
-                let rest = digits.get(end..).unwrap_or("");
-                if !rest.starts_with('0') {
-                    idd_after_plus = idd_or_plus;
-                    idd_or_plus = true;
-                    national = Cow::Borrowed(rest);
-                }
-            }
+    /// The scanner: `None` for a text outside its shapes.
+    fn scan(&self, text: &str, region: Region) -> Option<Verdict> {
+        let mut buf = [0u8; MAX_FAST_BYTES];
+        let len = map_ascii(text, &mut buf)?;
+        let bytes = buf.get(..len)?;
+        let national = shape(bytes)?;
+        let mut digits = [0u8; MAX_FAST_BYTES];
+        let mut n = 0;
+        for &b in national.iter().filter(|b| b.is_ascii_digit()) {
+            *digits.get_mut(n)? = b;
+            n += 1;
         }
-
-        // helper::country_code.
-        let code = if idd_or_plus {
-            if national.len() <= MIN_NSN {
-                return Verdict::Invalid;
-            }
-            if let Kind::PlusCode(prefix) = kind {
-                let Some(code) = parse_u16(prefix.iter().filter(|b| b.is_ascii_digit())) else {
-                    return Verdict::Invalid;
-                };
-                if !self.code_exists(code) {
-                    return Verdict::Invalid;
-                }
-                code
-            } else {
-                if national.starts_with('0') {
-                    return Verdict::Invalid;
-                }
-                let mut found = None;
-                for len in 1..=3 {
-                    let Some(code) = national
-                        .get(..len)
-                        .and_then(|p| parse_u16(p.as_bytes().iter()))
-                    else {
-                        break;
-                    };
-                    if self.code_exists(code) {
-                        found = Some((code, len));
-                        break;
-                    }
-                }
-                let Some((code, len)) = found else {
-                    return Verdict::Invalid;
-                };
-                national = trim(national, len);
-                code
-            }
+        // `_is_viable_phone_number` takes three digits (or a text of two).
+        if n < 3 {
+            return None;
+        }
+        let digits = std::str::from_utf8(digits.get(..n)?).ok()?;
+        let kind = if national.first() == Some(&b'+') {
+            Kind::Plus
         } else {
-            // As the reference does: general lengths are empty in this
-            // database, so a leading country code is always stripped.
-            if has_prefix(&national, &r.code_text)
-                && (!r.general.is_match(&national) || r.length(national.len()) != Length::Possible)
-            {
-                national = trim(national, r.code_text.len());
-            }
-            r.code
+            Kind::Plain
         };
+        Some(self.parse(kind, digits, region))
+    }
 
-        // parse: national prefix and carrier. `phonenumber` strips them with
-        // the company region's rules whatever the country code, which turns
-        // `+49 151 12345678` read in US into +49 511 2345678. A number that
-        // carries a foreign code is read with its own country's rules
-        // instead, as `phonenumber` reads `+<code><rest>` with no region (see
-        // `reference_read`).
-        let strip = if code == r.code {
-            Some(r)
-        } else {
-            if idd_after_plus {
-                // `+` then an IDD then a foreign code: `+<IDD>...` read with
-                // no region is rare enough to leave to the reference.
-                return Verdict::Unsure;
-            }
-            match self.source_for(code, national.trim_start_matches('0')) {
-                Err(Unsure) => return Verdict::Unsure,
-                Ok(None) => None,
-                Ok(Some((i, _))) => match self.rules(i) {
-                    Some(rules) => Some(rules),
-                    None => return Verdict::Unsure,
-                },
-            }
+    /// `parse`'s text handling for any text, then the core.
+    pub(crate) fn read_general(&self, text: &str, region: Region) -> Verdict {
+        let Some(front) = self.front() else {
+            return Verdict::Invalid;
         };
+        let text = super::ascii_digits(text);
+        let Some(national) = national_for_parsing(front, &text) else {
+            return Verdict::Invalid;
+        };
+        let national = national.as_ref();
+        if !front.viable(national) {
+            return Verdict::Invalid;
+        }
+        let plus = national.starts_with(['+', '\u{FF0B}']);
+        if !plus && self.region_rules(region).is_none() {
+            return Verdict::Invalid;
+        }
+        // `_maybe_strip_extension`.
+        let national = match front.extension.find(national) {
+            Some(m) if national.get(..m.start()).is_some_and(|b| front.viable(b)) => {
+                national.get(..m.start()).unwrap_or(national)
+            }
+            _ => national,
+        };
+        let body = national.trim_start_matches(['+', '\u{FF0B}']);
+        let digits = normalize(body);
+        self.parse(if plus { Kind::Plus } else { Kind::Plain }, &digits, region)
+    }
+
+    /// `parse` from `_maybe_extract_country_code` on, then `is_valid_number`
+    /// and the E.164 digits. `digits` is the normalized number after any
+    /// leading plus signs.
+    fn parse(&self, kind: Kind, digits: &str, region: Region) -> Verdict {
+        let own = self.region_rules(region);
+        let extracted = match self.extract_country_code(kind, digits, own) {
+            Ok(found) => found,
+            // Invalid code after a plus: read again without it.
+            Err(Failure::InvalidCode) if kind == Kind::Plus => {
+                match self.extract_country_code(Kind::Plain, digits, own) {
+                    Ok(Some(found)) => Some(found),
+                    _ => return Verdict::Invalid,
+                }
+            }
+            Err(_) => return Verdict::Invalid,
+        };
+        let (code, mut national, strip) = match extracted {
+            Some((code, national)) => {
+                let main = self
+                    .codes
+                    .get(usize::from(code))
+                    .and_then(|c| c.main)
+                    .and_then(|i| self.rules(i));
+                (code, national, main)
+            }
+            None => match own {
+                Some(r) => (r.code, Cow::Borrowed(digits), Some(r)),
+                None => return Verdict::Invalid,
+            },
+        };
+        if national.len() < MIN_NSN {
+            return Verdict::Invalid;
+        }
         if let Some(s) = strip {
-            let Some(mut potential) = s.national_number(national.clone()) else {
-                return Verdict::Invalid;
-            };
-            if let Some(np) = &s.national_prefix {
-                if has_prefix(&potential, np) {
-                    potential = trim(potential, np.len());
-                }
-            }
-            if s.length(potential.len()) != Length::TooShort {
+            let potential = s.strip_national_prefix(national.clone());
+            if matches!(
+                s.length(potential.len()),
+                Length::Possible | Length::TooLong
+            ) {
                 national = potential;
             }
         }
         if national.len() < MIN_NSN || national.len() > MAX_NSN {
             return Verdict::Invalid;
         }
-
-        // NationalNumber: leading zeros, then a value below 2^56.
-        let zeros = national.bytes().take_while(|&b| b == b'0').count();
-        let Some(value) = national.get(zeros..).and_then(|v| parse_u64(v.as_bytes())) else {
+        if !self.is_valid(code, &national) {
             return Verdict::Invalid;
+        }
+        e164(code, &national).map_or(Verdict::Invalid, Verdict::Valid)
+    }
+
+    /// `_maybe_extract_country_code`: the code and the rest, `None` when
+    /// the number carries none.
+    fn extract_country_code<'a>(
+        &self,
+        kind: Kind,
+        digits: &'a str,
+        own: Option<&Rules>,
+    ) -> Result<Option<(u16, Cow<'a, str>)>, Failure> {
+        let after = match kind {
+            Kind::Plus => Some(digits),
+            // `_parse_prefix_as_idd`: not when the next digit is a zero.
+            Kind::Plain => own
+                .and_then(|r| r.idd.as_ref())
+                .and_then(|idd| idd.match_at_start(digits))
+                .map(|end| digits.get(end..).unwrap_or(""))
+                .filter(|rest| !rest.starts_with('0')),
         };
-        if value >= 1 << 56 {
-            return Verdict::Invalid;
+        if let Some(full) = after {
+            if full.len() <= MIN_NSN {
+                return Err(Failure::TooShortAfterIdd);
+            }
+            if full.starts_with('0') {
+                return Err(Failure::InvalidCode);
+            }
+            for len in 1..=3 {
+                let Some(code) = full.get(..len).and_then(|p| p.parse::<u16>().ok()) else {
+                    break;
+                };
+                if self.code_exists(code) {
+                    return Ok(Some((code, Cow::Borrowed(full.get(len..).unwrap_or("")))));
+                }
+            }
+            return Err(Failure::InvalidCode);
         }
-
-        match self.is_valid(code, &national) {
-            Verdict::Valid(_) => {}
-            other => return other,
-        }
-
-        // E.164 text is `+{code}{national}`; more than fifteen digits is no
-        // `E164`.
-        let code_len = r_digits(u64::from(code));
-        let total = code_len + national.len();
-        if total > 15 {
-            return Verdict::Invalid;
-        }
-        let Some(scale) = u32::try_from(national.len())
-            .ok()
-            .and_then(|p| 10u64.checked_pow(p))
-        else {
-            return Verdict::Unsure;
+        let Some(r) = own else {
+            return Ok(None);
         };
-        match u64::from(code)
-            .checked_mul(scale)
-            .and_then(|c| c.checked_add(value))
-        {
-            Some(e164) if e164 != 0 => Verdict::Valid(e164),
-            _ => Verdict::Unsure,
+        if let Some(rest) = digits.strip_prefix(r.code_text.as_str()) {
+            let potential = r.strip_national_prefix(Cow::Borrowed(rest));
+            if (!r.general_matches(digits) && r.general_matches(&potential))
+                || r.length(digits.len()) == Length::TooLong
+            {
+                return Ok(Some((r.code, potential)));
+            }
         }
+        Ok(None)
     }
 
     fn code_exists(&self, code: u16) -> bool {
         self.codes.get(usize::from(code)).is_some_and(|c| c.exists)
     }
 
-    /// `validator::source_for`: the metadata entry whose rules read a
-    /// national number of `code`; `Ok(None)` where there is none. The flag
-    /// says the entry's `number_type` is already known not to be unknown (it
-    /// was how the entry was chosen), so `is_valid` need not ask again.
-    fn source_for(&self, code: u16, national: &str) -> Result<Option<(usize, bool)>, Unsure> {
+    /// `is_valid_number`: the region of the number (`region_code_for_number`),
+    /// then its type is known.
+    fn is_valid(&self, code: u16, national: &str) -> bool {
         let Some(info) = self.codes.get(usize::from(code)) else {
-            return Ok(None);
+            return false;
         };
-        match &info.plan {
-            Plan::Never => Ok(None),
-            Plan::Unsure => Err(Unsure),
-            Plan::Single(i) => Ok(Some((*i, false))),
-            Plan::Multi(steps) => {
-                for &(checked, returned) in steps.iter() {
-                    let r = self.rules(checked).ok_or(Unsure)?;
+        match info.regions.as_ref() {
+            [] => info
+                .main
+                .and_then(|i| self.rules(i))
+                .is_some_and(|r| r.is_known_type(national)),
+            [one] => self.rules(*one).is_some_and(|r| r.is_known_type(national)),
+            many => {
+                for &i in many {
+                    let Some(r) = self.rules(i) else {
+                        return false;
+                    };
                     match &r.leading_digits {
                         Some(ld) if ld.match_at_start(national).is_some() => {
-                            return Ok(Some((returned, false)))
+                            return r.is_known_type(national)
                         }
                         Some(_) => {}
-                        None if r.is_known_type(national) => {
-                            return Ok(Some((returned, returned == checked)))
-                        }
+                        None if r.is_known_type(national) => return true,
                         None => {}
                     }
                 }
-                Ok(None)
+                false
             }
         }
     }
-
-    /// `validator::is_valid_with` on a parsed number; `Valid(0)` for valid.
-    fn is_valid(&self, code: u16, national: &str) -> Verdict {
-        match self.source_for(code, national) {
-            Err(Unsure) => Verdict::Unsure,
-            Ok(None) => Verdict::Invalid,
-            Ok(Some((_, true))) => Verdict::Valid(0),
-            Ok(Some((i, false))) => match self.rules(i) {
-                None => Verdict::Unsure,
-                Some(r) if r.is_known_type(national) => Verdict::Valid(0),
-                Some(_) => Verdict::Invalid,
-            },
-        }
-    }
 }
 
-/// A step the fast path cannot replay: ask the reference.
-#[derive(Clone, Copy, Debug)]
-struct Unsure;
-
-fn r_digits(n: u64) -> usize {
-    n.checked_ilog10().map_or(1, |l| l as usize + 1)
+/// Why `_maybe_extract_country_code` raised.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Failure {
+    InvalidCode,
+    TooShortAfterIdd,
 }
 
-fn parse_u16<'a>(digits: impl Iterator<Item = &'a u8>) -> Option<u16> {
-    let mut value: u16 = 0;
-    let mut any = false;
-    for &b in digits {
-        let d = b.checked_sub(b'0').filter(|d| *d < 10)?;
-        value = value.checked_mul(10)?.checked_add(u16::from(d))?;
-        any = true;
+/// `+{code}{national}` as E.164 digits; `None` past fifteen digits.
+fn e164(code: u16, national: &str) -> Option<u64> {
+    let code_len = u64::from(code)
+        .checked_ilog10()
+        .map_or(1, |l| l as usize + 1);
+    if code_len + national.len() > 15 {
+        return None;
     }
-    any.then_some(value)
+    let scale = 10u64.checked_pow(u32::try_from(national.len()).ok()?)?;
+    let value = parse_u64(national.as_bytes())?;
+    let digits = u64::from(code).checked_mul(scale)?.checked_add(value)?;
+    (digits != 0).then_some(digits)
 }
 
 fn parse_u64(digits: &[u8]) -> Option<u64> {
-    if digits.is_empty() {
-        return None;
-    }
     let mut value: u64 = 0;
     for &b in digits {
         let d = b.checked_sub(b'0').filter(|d| *d < 10)?;
         value = value.checked_mul(10)?.checked_add(u64::from(d))?;
     }
     Some(value)
+}
+
+/// `_build_national_number_for_parsing`; `None` for an invalid
+/// phone-context.
+fn national_for_parsing<'a>(front: &Front, text: &'a str) -> Option<Cow<'a, str>> {
+    const CONTEXT: &str = ";phone-context=";
+    let Some(at) = text.find(CONTEXT) else {
+        return Some(Cow::Borrowed(cut_isub(extract_possible_number(
+            front, text,
+        ))));
+    };
+    let rest = text.get(at + CONTEXT.len()..).unwrap_or("");
+    let context = rest.split(';').next().unwrap_or("");
+    let global = context.strip_prefix('+').is_some_and(|c| {
+        c.bytes().any(|b| b.is_ascii_digit())
+            && c.chars()
+                .all(|ch| ch.is_ascii_digit() || matches!(ch, '-' | '.' | '(' | ')'))
+    });
+    if context.is_empty() || !(global || front.domain.is_match(context)) {
+        return None;
+    }
+    // A global context's digits come first; a domain is ignored.
+    let mut national = if global {
+        context.to_owned()
+    } else {
+        String::new()
+    };
+    let from = text.find("tel:").map_or(0, |i| i + "tel:".len());
+    national.push_str(text.get(from..at).unwrap_or(""));
+    Some(Cow::Owned(cut_isub(&national).to_owned()))
+}
+
+/// `extract_possible_number`.
+fn extract_possible_number<'a>(front: &Front, text: &'a str) -> &'a str {
+    let Some(start) = text.find(|c: char| c == '+' || c == '\u{FF0B}' || c.is_ascii_digit()) else {
+        return "";
+    };
+    let mut number = text.get(start..).unwrap_or("");
+    if let Some(m) = front.unwanted_end.find(number) {
+        number = number.get(..m.start()).unwrap_or("");
+    }
+    if let Some(m) = front.second_number.find(number) {
+        number = number.get(..m.start()).unwrap_or("");
+    }
+    number
+}
+
+/// Drops an RFC 3966 `;isub=` and what follows.
+fn cut_isub(text: &str) -> &str {
+    match text.find(";isub=") {
+        Some(i) if i > 0 => text.get(..i).unwrap_or(text),
+        _ => text,
+    }
+}
+
+/// `_normalize`: with three letters (and no line break), letters as keypad
+/// digits; otherwise digits only.
+fn normalize(text: &str) -> String {
+    let alpha = !text.contains('\n') && text.chars().filter(char::is_ascii_alphabetic).count() >= 3;
+    text.chars()
+        .filter_map(|c| {
+            if c.is_ascii_digit() {
+                Some(c)
+            } else if alpha {
+                keypad(c)
+            } else {
+                None
+            }
+        })
+        .collect()
+}
+
+/// The E.161 keypad digit of an ASCII letter, either case.
+fn keypad(c: char) -> Option<char> {
+    let d = match c.to_ascii_uppercase() {
+        'A'..='C' => '2',
+        'D'..='F' => '3',
+        'G'..='I' => '4',
+        'J'..='L' => '5',
+        'M'..='O' => '6',
+        'P'..='S' => '7',
+        'T'..='V' => '8',
+        'W'..='Z' => '9',
+        _ => return None,
+    };
+    Some(d)
 }
 
 /// Copies `text` into `buf` with Unicode decimal digits made ASCII (as
@@ -739,114 +796,28 @@ fn map_ascii(text: &str, buf: &mut [u8; MAX_FAST_BYTES]) -> Option<usize> {
     Some(n)
 }
 
-/// How the country code is found.
-#[derive(Clone, Copy)]
-enum Kind<'a> {
-    /// RFC 3966 form `+CC-...`: the prefix text between `+` and the first
-    /// separator.
-    PlusCode(&'a [u8]),
-    /// A leading `+` followed by the country code.
-    Plus,
-    /// No `+`: an IDD, or the region's own code.
-    Plain,
-}
-
-struct Shape<'a> {
-    kind: Kind<'a>,
-    /// The national part as `phonenumber` sees it before normalizing.
-    national: &'a [u8],
-}
-
-/// The RFC 3966 visual separators.
-fn is_rfc_separator(b: u8) -> bool {
-    matches!(b, b'-' | b'.' | b'(' | b')')
-}
-
-/// Decides which of `phonenumber`'s two parsers reads `t` and what national
-/// text it hands on; `None` for anything outside the understood shapes.
-fn shape(t: &[u8]) -> Option<Shape<'_>> {
-    let (mut letters, mut spaces) = (false, false);
+/// The national text of a text in the scanner's shapes (from the first `+`
+/// or digit to the last digit, without a trailing extension); `None` for
+/// anything else.
+fn shape(t: &[u8]) -> Option<&[u8]> {
+    let mut letters = false;
     for (i, &b) in t.iter().enumerate() {
         match b {
-            b' ' => spaces = true,
-            b'0'..=b'9' | b'-' | b'.' | b'(' | b')' | b'/' => {}
+            b'0'..=b'9' | b' ' | b'-' | b'.' | b'(' | b')' | b'/' => {}
             b'+' if i == 0 => {}
             b'a'..=b'z' | b'A'..=b'Z' => letters = true,
             _ => return None,
         }
     }
-    if letters {
-        // Only a trailing extension. Its `x` is no hex digit, so the RFC 3966
-        // parser fails, unless the `x` hides in a `+` prefix ("+1x2-3").
-        if !spaces && rfc3966(t, true).is_some() {
-            return None;
-        }
-        let base = extension_start(t)?;
-        let national = natural(t.get(..base)?)?;
-        return Some(Shape {
-            kind: natural_kind(national),
-            national,
-        });
-    }
-    if !spaces {
-        if let Some(shape) = rfc3966(t, false) {
-            return Some(shape);
-        }
-    }
-    // `extract` then: no extension can match without letters, `#` or `;`.
-    let national = natural(t)?;
-    Some(Shape {
-        kind: natural_kind(national),
-        national,
-    })
-}
-
-fn natural_kind(national: &[u8]) -> Kind<'static> {
-    if national.first() == Some(&b'+') {
-        Kind::Plus
+    let base = if letters {
+        t.get(..extension_start(t)?)?
     } else {
-        Kind::Plain
-    }
-}
-
-/// `rfc3966::phone_number` on text of digits, `+` at 0, `-.()/` and
-/// letters, without spaces; `hex` lets hex letters count as digits, as the
-/// reference does (the caller then gives up on the text).
-fn rfc3966(t: &[u8], hex: bool) -> Option<Shape<'_>> {
-    let (kind, national) = match t.split_first() {
-        Some((b'+', rest)) => {
-            // `+` then `take_till1(separator)`: at least one byte.
-            let sep = rest.iter().position(|&b| is_rfc_separator(b))?;
-            if sep == 0 {
-                return None;
-            }
-            let (prefix, national) = rest.split_at(sep);
-            (Kind::PlusCode(prefix), national)
-        }
-        _ => (Kind::Plain, t),
+        t
     };
-    // `take_while1(number)` must reach the end (no parameters here).
-    let number =
-        |b: u8| b.is_ascii_digit() || is_rfc_separator(b) || (hex && b.is_ascii_hexdigit());
-    if national.is_empty() || !national.iter().all(|&b| number(b)) {
-        return None;
-    }
-    Some(Shape { kind, national })
-}
-
-/// `helper::extract` on text without letters: from the first `+` or digit,
-/// without trailing punctuation.
-fn natural(t: &[u8]) -> Option<&[u8]> {
-    let start = t.iter().position(|&b| b == b'+' || b.is_ascii_digit())?;
-    let from = t.get(start..)?;
-    let end = from
-        .iter()
-        .rposition(|b| b.is_ascii_digit())
-        .map_or(0, |i| i + 1);
-    let out = from.get(..end)?;
-    // `[\\/] *x` would cut a second number; there is no `x` before an
-    // extension here, but stay clear of it anyway.
-    (!out.is_empty()).then_some(out)
+    let start = base.iter().position(|&b| b == b'+' || b.is_ascii_digit())?;
+    let from = base.get(start..)?;
+    let end = from.iter().rposition(u8::is_ascii_digit)? + 1;
+    from.get(..end)
 }
 
 /// How many spaces end `t`.
@@ -855,7 +826,7 @@ fn trailing_spaces(t: &[u8]) -> usize {
 }
 
 /// The byte where a trailing extension (`x12`, ` ext. 12`, ` X 12`) starts
-/// in `t`, as `phonenumber`'s extension pattern finds it, with the text
+/// in `t`, as libphonenumber's extension pattern finds it, with the text
 /// before it free of letters and ending in a digit.
 fn extension_start(t: &[u8]) -> Option<usize> {
     let mut end = t.len();
