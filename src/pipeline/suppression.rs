@@ -3,6 +3,7 @@
 
 use chrono::{DateTime, Utc};
 
+use crate::call::Guard;
 use crate::phone::E164;
 use crate::rejection::Rejection;
 use crate::store::SuppressionList;
@@ -15,7 +16,10 @@ pub(crate) fn check(
     now: DateTime<Utc>,
     list: &(impl SuppressionList + ?Sized),
 ) -> Result<(), Rejection> {
-    match list.find(number, company_id, schedule_ids, now) {
+    let found = list
+        .find(number, company_id, schedule_ids, now)
+        .map_err(|e| Rejection::unavailable(Guard::Suppression, "suppression list", e))?;
+    match found {
         None => Ok(()),
         Some(entry) => {
             let mut scope = entry.matcher.to_string();
