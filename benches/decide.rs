@@ -461,15 +461,22 @@ fn store_lookups(c: &mut Criterion, stores: &Stores) {
 
     for k in 0..POOL as usize {
         let list = &stores.suppressions;
-        assert!(list.find(hits[k], "acme", &schedules, now).is_some());
+        assert!(list
+            .find(hits[k], "acme", &schedules, now)
+            .is_ok_and(|hit| hit.is_some()));
         assert!(old_list.find(hits[k], "acme", &schedules, now).is_some());
-        assert!(list.find(misses[k], "acme", &schedules, now).is_none());
-        assert!(stores.leads.lead("acme", &ids[k]).is_some());
+        assert!(list
+            .find(misses[k], "acme", &schedules, now)
+            .is_ok_and(|hit| hit.is_none()));
+        assert!(stores
+            .leads
+            .lead("acme", &ids[k])
+            .is_ok_and(|hit| hit.is_some()));
         assert!(old_leads.lead("acme", &ids[k]).is_some());
         assert!(stores
             .leads
             .live_lead("acme", "sch-solar", lead_numbers[k])
-            .is_some());
+            .is_ok_and(|hit| hit.is_some()));
         assert!(old_leads
             .live_lead("acme", "sch-solar", lead_numbers[k])
             .is_some());
@@ -490,26 +497,30 @@ fn store_lookups(c: &mut Criterion, stores: &Stores) {
         std_map.contains_key(&hits[k].digits())
     });
     bench("suppression_miss", &mut |k| {
-        list.find(misses[k], "acme", &schedules, now).is_some()
+        list.find(misses[k], "acme", &schedules, now)
+            .is_ok_and(|hit| hit.is_some())
     });
     bench("suppression_miss_before", &mut |k| {
         old_list.find(misses[k], "acme", &schedules, now).is_some()
     });
     bench("suppression_hit", &mut |k| {
-        list.find(hits[k], "acme", &schedules, now).is_some()
+        list.find(hits[k], "acme", &schedules, now)
+            .is_ok_and(|hit| hit.is_some())
     });
     bench("suppression_hit_before", &mut |k| {
         old_list.find(hits[k], "acme", &schedules, now).is_some()
     });
     let leads = &stores.leads;
-    bench("lead_by_id", &mut |k| leads.lead("acme", &ids[k]).is_some());
+    bench("lead_by_id", &mut |k| {
+        leads.lead("acme", &ids[k]).is_ok_and(|hit| hit.is_some())
+    });
     bench("lead_by_id_before", &mut |k| {
         old_leads.lead("acme", &ids[k]).is_some()
     });
     bench("live_lead", &mut |k| {
         leads
             .live_lead("acme", "sch-solar", lead_numbers[k])
-            .is_some()
+            .is_ok_and(|hit| hit.is_some())
     });
     bench("live_lead_before", &mut |k| {
         old_leads

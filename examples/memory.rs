@@ -94,7 +94,7 @@ fn main() {
                 InMemorySuppressionList::from_entries((0..count).map(|i| entry(i, expiring)));
             assert!(list
                 .find(probe, "company-000", &["sch-0"], chrono::Utc::now())
-                .is_some());
+                .is_ok_and(|hit| hit.is_some()));
             let heap = format!(
                 "heap_bytes(): {:.2} bytes an entry",
                 list.heap_bytes() as f64 / count as f64

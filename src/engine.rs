@@ -1,9 +1,8 @@
 //! The engine: the pipeline, then admission, behind one entry point.
 
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
-use crate::admission::{Admission, AdmissionRequest, Claim, LocalAdmission, Padded};
+use crate::admission::{Admission, AdmissionRequest, Claim, LocalAdmission};
 use crate::call::{Call, Guard, LeadOrigin, Plan};
 use crate::clock::Clock;
 use crate::model::{Company, Lead, LeadStatus};
@@ -11,7 +10,7 @@ use crate::phone::NumberReader;
 use crate::pipeline;
 use crate::rejection::Rejection;
 use crate::request::MakeCallRequest;
-use crate::store::{LeadStore, ScheduleStore, SuppressionList};
+use crate::store::{LeadStore, ScheduleStore, StoreUnavailable, SuppressionList};
 
 /// Decides make_call requests. `Send + Sync`: share it (`&self`) across threads.
 ///
@@ -45,8 +44,6 @@ pub struct Engine<L, S, P> {
     admission: Arc<dyn Admission>,
     /// Registry lists consulted at step 7 after the company's entries.
     registries: Vec<Arc<dyn crate::registry::RegistryList>>,
-    /// Bumped by every admitted decision: on lines of its own.
-    calls: Padded<AtomicU64>,
 }
 
 impl<L, S, P> Engine<L, S, P>
@@ -74,7 +71,6 @@ where
             numbers: NumberReader::new(),
             admission: Arc::new(LocalAdmission::new()),
             registries: Vec::new(),
-            calls: Padded(AtomicU64::new(0)),
         }
     }
 
@@ -150,7 +146,7 @@ where
     /// # use dialgate::*;
     /// # let (engine, _company) = dialgate::doc_example();
     /// assert_eq!(engine.leads().len(), 1);
-    /// assert_eq!(engine.leads().lead("acme", "lead-ann").unwrap().schedule_id, "sch-solar");
+    /// assert_eq!(engine.leads().lead("acme", "lead-ann").unwrap().unwrap().schedule_id, "sch-solar");
     /// ```
     pub fn leads(&self) -> &L {
         &self.leads
@@ -273,9 +269,10 @@ where
                 }
                 rejection
             })?;
-        let n = self.calls.fetch_add(1, Ordering::Relaxed) + 1;
+        // Unique across engines, processes and restarts (see `crate::id`);
+        // no state shared between deciding threads is written.
+        let id = crate::id::call_id(plan.decided_at);
         let mut digits = [0u8; DECIMAL_U64];
-        let id = joined(&["call-", decimal(n, &mut digits)]);
         let one_off_lead = match plan.lead_origin {
             LeadOrigin::OneOff => Some(Lead {
                 id: joined(&[&id, "-lead"]),
@@ -404,9 +401,33 @@ struct Hold {
 impl Drop for Hold {
     fn drop(&mut self) {
         if !self.settled {
-            self.admission.release(&self.claim);
+            // Nobody to tell from a drop: a failed release leaves the claims
+            // to expire (a wrong no, never a wrong yes). Hosts that must
+            // know call `Admitted::try_release`.
+            let _ = self.admission.release(&self.claim);
         }
     }
+}
+
+/// Admission could not take a commit or release ([`Admitted::try_commit`],
+/// [`Admitted::try_release`]). It carries what the call settled into anyway
+/// (the [`Committed`] record or the [`Call`]): the call was placed or not
+/// whatever the admission state says, and its claims stay until they expire
+/// (a wrong no, never a wrong yes).
+///
+/// # Example
+/// ```
+/// use dialgate::{SettleError, StoreUnavailable};
+/// let e = SettleError { settled: 7, error: StoreUnavailable::new("timeout") };
+/// assert_eq!(e.to_string(), "admission could not settle the call: store unavailable: timeout");
+/// ```
+#[derive(Clone, Debug, PartialEq, thiserror::Error)]
+#[error("admission could not settle the call: {error}")]
+pub struct SettleError<T> {
+    /// The committed record or the released call, as if settling had worked.
+    pub settled: T,
+    /// What failed.
+    pub error: StoreUnavailable,
 }
 
 /// A committed call: the record, and the one-off lead for the host to store.
@@ -482,12 +503,42 @@ impl Admitted {
     /// let again = engine.make_call(&company, &MakeCallRequest::for_lead("lead-ann")).unwrap_err();
     /// assert_eq!(again.code(), "recently_dialed");
     /// ```
-    pub fn commit(mut self) -> Committed {
-        self.hold.admission.commit(&self.hold.claim);
-        self.hold.settled = true;
-        Committed {
-            call: self.call,
-            one_off_lead: self.one_off_lead,
+    ///
+    /// A failure of the admission state is dropped: hosts whose admission
+    /// can fail (a shared store) call [`Admitted::try_commit`] instead.
+    pub fn commit(self) -> Committed {
+        self.try_commit().unwrap_or_else(|e| e.settled)
+    }
+
+    /// [`Admitted::commit`], telling the host when the admission state could
+    /// not take it.
+    ///
+    /// # Errors
+    /// [`SettleError`] carrying the [`Committed`] record anyway (the call was
+    /// placed).
+    ///
+    /// # Example
+    /// ```
+    /// # use dialgate::*;
+    /// # let (engine, company) = dialgate::doc_example();
+    /// let done = engine.make_call(&company, &MakeCallRequest::for_lead("lead-ann")).unwrap().try_commit().unwrap();
+    /// assert_eq!(done.call.lead_id, "lead-ann");
+    /// ```
+    // The error carries the same record the success does: boxing it
+    // would only add an allocation on the failure path.
+    #[allow(clippy::result_large_err)]
+    pub fn try_commit(self) -> Result<Committed, SettleError<Committed>> {
+        let Admitted {
+            call,
+            one_off_lead,
+            mut hold,
+        } = self;
+        let result = hold.admission.commit(&hold.claim);
+        hold.settled = true;
+        let settled = Committed { call, one_off_lead };
+        match result {
+            Ok(()) => Ok(settled),
+            Err(error) => Err(SettleError { settled, error }),
         }
     }
 
@@ -503,10 +554,42 @@ impl Admitted {
     /// // Not placed, so no redial window runs.
     /// assert!(engine.make_call(&company, &MakeCallRequest::for_lead("lead-ann")).is_ok());
     /// ```
-    pub fn release(mut self) -> Call {
-        self.hold.admission.release(&self.hold.claim);
-        self.hold.settled = true;
-        self.call
+    ///
+    /// A failure of the admission state is dropped: hosts whose admission
+    /// can fail call [`Admitted::try_release`] instead.
+    pub fn release(self) -> Call {
+        self.try_release().unwrap_or_else(|e| e.settled)
+    }
+
+    /// [`Admitted::release`], telling the host when the admission state
+    /// could not take it.
+    ///
+    /// # Errors
+    /// [`SettleError`] carrying the [`Call`] anyway; its claims stay until
+    /// they expire.
+    ///
+    /// # Example
+    /// ```
+    /// # use dialgate::*;
+    /// # let (engine, company) = dialgate::doc_example();
+    /// let call = engine.make_call(&company, &MakeCallRequest::for_lead("lead-ann")).unwrap().try_release().unwrap();
+    /// assert_eq!(call.lead_id, "lead-ann");
+    /// ```
+    // The error carries the same record the success does: boxing it
+    // would only add an allocation on the failure path.
+    #[allow(clippy::result_large_err)]
+    pub fn try_release(self) -> Result<Call, SettleError<Call>> {
+        let Admitted {
+            call: settled,
+            mut hold,
+            ..
+        } = self;
+        let result = hold.admission.release(&hold.claim);
+        hold.settled = true;
+        match result {
+            Ok(()) => Ok(settled),
+            Err(error) => Err(SettleError { settled, error }),
+        }
     }
 }
 

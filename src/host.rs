@@ -122,6 +122,23 @@ impl Host {
         Ok(host)
     }
 
+    /// Uses this admission state (a shared one, or one that can fail) in
+    /// place of in-process admission.
+    ///
+    /// # Example
+    /// ```
+    /// use dialgate::{host::Host, LocalAdmission, World};
+    /// let host = Host::new(World::from_json(r#"{"companies": []}"#).unwrap())
+    ///     .with_admission(std::sync::Arc::new(LocalAdmission::new()));
+    /// # let _ = host;
+    /// ```
+    pub fn with_admission(self, admission: std::sync::Arc<dyn crate::Admission>) -> Host {
+        Host {
+            engine: self.engine.with_admission(admission),
+            ..self
+        }
+    }
+
     /// Runs one step given as JSON text and returns its output line.
     ///
     /// # Errors
@@ -220,10 +237,12 @@ impl Host {
                 match label {
                     Some(label) => {
                         self.open.insert(label, admitted);
+                        line
                     }
-                    None => self.commit(admitted),
+                    // A commit admission could not take: the step's line
+                    // says so instead of the call.
+                    None => self.commit(admitted).unwrap_or(line),
                 }
-                line
             }
         })
     }
@@ -235,20 +254,31 @@ impl Host {
                 "message": format!("no open call labelled `{label}`"),
             }}),
             Some(admitted) => {
-                if commit {
-                    self.commit(admitted);
+                let failed = if commit {
+                    self.commit(admitted)
                 } else {
-                    admitted.release();
-                }
-                json!({"ok": true})
+                    admitted
+                        .try_release()
+                        .err()
+                        .map(|e| settle_failure(&e.error))
+                };
+                failed.unwrap_or_else(|| json!({"ok": true}))
             }
         }
     }
 
     /// Commits, and stores a one-off lead as the contract says (status
-    /// `one_off`, so it is never reused).
-    fn commit(&mut self, admitted: Admitted) {
-        let done = admitted.commit();
+    /// `one_off`, so it is never reused). A commit the admission state could
+    /// not take answers the error line to print (the lead is stored anyway:
+    /// the call counts as placed).
+    fn commit(&mut self, admitted: Admitted) -> Option<Value> {
+        let (done, failed) = match admitted.try_commit() {
+            Ok(done) => (done, None),
+            Err(e) => {
+                let line = settle_failure(&e.error);
+                (e.settled, Some(line))
+            }
+        };
         if let Some(lead) = done.one_off_lead {
             let region = self
                 .companies
@@ -260,7 +290,16 @@ impl Host {
             // happens to hold it keeps it.
             let _ = self.engine.leads_mut().insert(lead, region, &reader);
         }
+        failed
     }
+}
+
+/// The line for a commit or release the admission state could not take.
+fn settle_failure(error: &crate::store::StoreUnavailable) -> Value {
+    json!({"ok": false, "error": {
+        "code": "unavailable",
+        "message": format!("admission is unavailable: {}", error.reason),
+    }})
 }
 
 /// The outcome of checking one scenario file.

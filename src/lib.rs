@@ -17,6 +17,7 @@ pub mod calling;
 pub mod clock;
 pub mod engine;
 pub mod host;
+mod id;
 pub mod model;
 pub mod phone;
 pub mod pipeline;
@@ -30,7 +31,7 @@ pub mod world;
 pub use admission::{Admission, AdmissionRequest, CallCap, Claim, LocalAdmission};
 pub use call::{Call, Guard, LeadOrigin, Plan, RouteHop};
 pub use clock::{Clock, FakeClock, SystemClock};
-pub use engine::{Admitted, Committed, Engine};
+pub use engine::{Admitted, Committed, Engine, SettleError};
 pub use model::{
     Company, Condition, ConditionOp, Data, Distribution, Lead, LeadStatus, Scalar, Schedule,
     ScheduleKind, Suppression, SuppressionMatch,
@@ -40,8 +41,8 @@ pub use registry::{RegistryList, RegistrySpec};
 pub use rejection::Rejection;
 pub use request::MakeCallRequest;
 pub use store::{
-    InMemoryLeadStore, InMemoryScheduleStore, InMemorySuppressionList, LeadStore, ScheduleStore,
-    StoreError, SuppressionList,
+    InMemoryLeadStore, InMemoryScheduleStore, InMemorySuppressionList, LeadAndNumber, LeadStore,
+    Lookup, ScheduleStore, StoreError, StoreUnavailable, SuppressionList,
 };
 pub use world::{World, WorldError};
 

@@ -136,6 +136,18 @@ pub enum Rejection {
         /// calling window); left out beyond the 8-day horizon.
         retry_at: Option<DateTime<Utc>>,
     },
+    /// A store or the admission state could not answer: fail closed at the
+    /// step that needed it, nothing claimed.
+    #[error("{part} is unavailable: {reason}")]
+    Unavailable {
+        /// The step that could not run.
+        guard: crate::Guard,
+        /// What failed (`lead store`, `schedule store`, `suppression list`,
+        /// `admission`); never a credential.
+        part: String,
+        /// Why, for a human; never a credential.
+        reason: String,
+    },
 }
 
 impl Rejection {
@@ -145,9 +157,9 @@ impl Rejection {
     /// # Example
     /// ```
     /// assert_eq!(dialgate::Rejection::CODES.first(), Some(&"invalid_request"));
-    /// assert_eq!(dialgate::Rejection::CODES.len(), 13);
+    /// assert_eq!(dialgate::Rejection::CODES.len(), 14);
     /// ```
-    pub const CODES: [&'static str; 13] = [
+    pub const CODES: [&'static str; 14] = [
         "invalid_request",
         "unknown_lead",
         "schedule_not_found",
@@ -161,6 +173,7 @@ impl Rejection {
         "recently_dialed",
         "call_cap_reached",
         "cps_exceeded",
+        "unavailable",
     ];
 
     /// The contract's code for this rejection.
@@ -185,6 +198,7 @@ impl Rejection {
             Rejection::RecentlyDialed { .. } => "recently_dialed",
             Rejection::CallCapReached { .. } => "call_cap_reached",
             Rejection::CpsExceeded { .. } => "cps_exceeded",
+            Rejection::Unavailable { .. } => "unavailable",
         }
     }
 
@@ -213,6 +227,7 @@ impl Rejection {
             Rejection::RecentlyDialed { .. } => Guard::RedialWindow,
             Rejection::CallCapReached { .. } => Guard::CallCap,
             Rejection::CpsExceeded { .. } => Guard::Cps,
+            Rejection::Unavailable { guard, .. } => *guard,
         }
     }
 
@@ -266,6 +281,19 @@ impl Rejection {
             | Rejection::CallCapReached { retry_at, .. }
             | Rejection::OutsideCallingWindow { retry_at, .. } => *retry_at = at,
             _ => {}
+        }
+    }
+
+    /// `unavailable` at `guard`, naming the part that failed.
+    pub(crate) fn unavailable(
+        guard: crate::Guard,
+        part: &str,
+        failure: crate::store::StoreUnavailable,
+    ) -> Rejection {
+        Rejection::Unavailable {
+            guard,
+            part: part.to_owned(),
+            reason: failure.reason,
         }
     }
 
@@ -335,6 +363,11 @@ mod tests {
                 company_id: s(),
                 cps_limit: 1,
                 retry_at: Some(t),
+            },
+            Rejection::Unavailable {
+                guard: crate::Guard::Lead,
+                part: s(),
+                reason: s(),
             },
         ];
         let codes: Vec<&str> = all.iter().map(Rejection::code).collect();

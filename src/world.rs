@@ -422,7 +422,11 @@ impl World {
                     format_args!("company `{}` does not exist", l.company_id),
                 ));
             };
-            if crate::ScheduleStore::schedule(&schedules, &l.company_id, &l.schedule_id).is_none() {
+            if crate::ScheduleStore::schedule(&schedules, &l.company_id, &l.schedule_id)
+                .ok()
+                .flatten()
+                .is_none()
+            {
                 return Err(err(
                     place,
                     format_args!(

@@ -33,7 +33,7 @@ use chrono::{DateTime, Utc};
 use super::{Admission, AdmissionRequest, CallCap, Claim, Padded};
 use crate::clock::{to_nanos, Clock, EARLIEST_NANOS, LATEST_NANOS};
 use crate::rejection::Rejection;
-use crate::store::{NumberHash, RobinTable, Slot};
+use crate::store::{NumberHash, RobinTable, Slot, StoreUnavailable};
 
 /// A company's tables are swept of expired entries after this many
 /// admissions at least (or as many as they held after the last sweep, if
@@ -534,7 +534,7 @@ impl LocalAdmission {
     /// let t0 = timefmt::parse("2026-11-26T15:00:00Z").unwrap();
     /// let ask = AdmissionRequest { company: &acme, schedule_id: "s", number: E164::from_digits(17195551234).unwrap(), one_off: false, caps: &[], now: t0 };
     /// let claim = admission.admit(&ask).unwrap();
-    /// admission.commit(&claim);
+    /// admission.commit(&claim).unwrap();
     /// assert_eq!(admission.companies(), 1);
     /// admission.sweep(t0 + chrono::Duration::seconds(30));
     /// assert_eq!(admission.companies(), 0, "nothing of acme is live any more");
@@ -863,9 +863,10 @@ impl Admission for LocalAdmission {
         result
     }
 
-    fn commit(&self, claim: &Claim) {
+    // In-process state never fails: commit and release answer `Ok`.
+    fn commit(&self, claim: &Claim) -> Result<(), StoreUnavailable> {
         if !claim.one_off {
-            return;
+            return Ok(());
         }
         let digits = claim.number.digits();
         self.with_existing(&claim.company_id, |state| {
@@ -874,9 +875,10 @@ impl Admission for LocalAdmission {
                 .shard(digits)
                 .in_flight_end(&claim.schedule_id, digits, claim.id);
         });
+        Ok(())
     }
 
-    fn release(&self, claim: &Claim) {
+    fn release(&self, claim: &Claim) -> Result<(), StoreUnavailable> {
         // A release after the lease came too late: the hold counts as
         // committed (the call may have been placed).
         if let Some(lease) = &self.lease {
@@ -893,6 +895,7 @@ impl Admission for LocalAdmission {
             }
             shard.dials.remove(digits, |dial| dial.claim == claim.id);
         });
+        Ok(())
     }
 }
 
@@ -930,7 +933,7 @@ mod tests {
                     ..ask(&company, 17_195_550_000 + i, false, "2026-11-26T15:00:00Z")
                 })
                 .unwrap();
-            admission.commit(&claim);
+            admission.commit(&claim).unwrap();
         }
         let held = admission.redial_entries();
         assert!(
@@ -946,12 +949,12 @@ mod tests {
         let old = admission
             .admit(&ask(&company, 17195551234, false, "2026-11-26T15:00:00Z"))
             .unwrap();
-        admission.commit(&old);
+        admission.commit(&old).unwrap();
         let new = admission
             .admit(&ask(&company, 17195551234, false, "2026-11-26T15:00:30Z"))
             .unwrap();
-        admission.commit(&new);
-        admission.release(&old); // late, stale: must not free the newer dial
+        admission.commit(&new).unwrap();
+        admission.release(&old).unwrap(); // late, stale: must not free the newer dial
         let err = admission
             .admit(&ask(&company, 17195551234, false, "2026-11-26T15:00:31Z"))
             .unwrap_err();
@@ -1067,7 +1070,7 @@ mod tests {
             .admit(&ask(&company, 17195550001, true, "2026-11-26T15:00:01Z"))
             .unwrap_err();
         assert_eq!(dup.code(), "duplicate_concurrent_lead");
-        admission.release(&held);
+        admission.release(&held).unwrap();
         assert_eq!(admission.in_flight(), 0);
     }
 
@@ -1081,11 +1084,11 @@ mod tests {
         let a = admission
             .admit(&ask(&company, 17195551234, false, "2026-11-26T15:00:00Z"))
             .unwrap();
-        admission.commit(&a);
+        admission.commit(&a).unwrap();
         let y = admission
             .admit(&ask(&company, 17195551234, false, "2026-11-26T15:00:30Z"))
             .unwrap();
-        admission.release(&y);
+        admission.release(&y).unwrap();
         let x = admission
             .admit(&ask(
                 &company,
@@ -1150,7 +1153,7 @@ mod tests {
         assert_eq!(err.code(), "recently_dialed");
         // A release after the lease commits instead.
         clock.set(timefmt::parse("2026-11-26T15:01:30Z").unwrap());
-        admission.release(&held);
+        admission.release(&held).unwrap();
         let err = admission
             .admit(&ask(&company, 17195551234, false, "2026-11-26T15:01:30Z"))
             .unwrap_err();
@@ -1195,7 +1198,7 @@ mod tests {
                     ..ask(&company, 17195551234, false, "2026-11-26T15:00:00Z")
                 })
                 .unwrap();
-            admission.commit(&claim);
+            admission.commit(&claim).unwrap();
         }
         assert_eq!(admission.companies(), 5000);
         admission.sweep(t0 + chrono::Duration::seconds(29));
@@ -1238,7 +1241,7 @@ mod tests {
         let a = admission
             .admit(&ask(&company, 17195551234, false, "2026-11-26T15:00:00Z"))
             .unwrap();
-        admission.commit(&a);
+        admission.commit(&a).unwrap();
         admission.sweep(t0 + chrono::Duration::seconds(30));
         assert_eq!(admission.companies(), 0);
         let late = admission
@@ -1263,12 +1266,12 @@ mod tests {
         };
         let first = admission.admit(&at("2026-11-26T15:00:00Z")).unwrap();
         let second = admission.admit(&at("2026-11-26T16:00:00Z")).unwrap();
-        admission.commit(&first);
-        admission.commit(&second);
+        admission.commit(&first).unwrap();
+        admission.commit(&second).unwrap();
         let third = admission.admit(&at("2026-11-26T17:00:00Z")).unwrap();
-        admission.release(&third);
+        admission.release(&third).unwrap();
         let third = admission.admit(&at("2026-11-26T18:00:00Z")).unwrap();
-        admission.commit(&third);
+        admission.commit(&third).unwrap();
         let err = admission.admit(&at("2026-11-26T19:00:00Z")).unwrap_err();
         assert_eq!(err.code(), "call_cap_reached");
         assert_eq!(

@@ -12,6 +12,7 @@ use chrono::{DateTime, Utc};
 use crate::model::Company;
 use crate::phone::E164;
 use crate::rejection::Rejection;
+use crate::store::StoreUnavailable;
 
 mod local;
 
@@ -118,7 +119,7 @@ pub struct Claim {
 /// let ask = AdmissionRequest { company: &acme, schedule_id: "sch-solar", number, one_off: false, caps: &[], now: chrono::Utc::now() };
 /// let claim = admission.admit(&ask).unwrap();
 /// assert_eq!(admission.admit(&ask).unwrap_err().code(), "recently_dialed");
-/// admission.release(&claim);
+/// admission.release(&claim).unwrap();
 /// assert!(admission.admit(&ask).is_ok());
 /// ```
 pub trait Admission: std::fmt::Debug + Send + Sync {
@@ -127,16 +128,28 @@ pub trait Admission: std::fmt::Debug + Send + Sync {
     ///
     /// # Errors
     /// `duplicate_concurrent_lead`, `recently_dialed`, `call_cap_reached` or
-    /// `cps_exceeded`, the first that fails, with nothing claimed.
+    /// `cps_exceeded`, the first that fails, with nothing claimed; or
+    /// [`Rejection::Unavailable`] (part `admission`, guard the step that could
+    /// not run) when the state cannot answer. After a failure that may have
+    /// taken claims (a timeout once the command was sent) those claims may
+    /// block the number until they expire: a wrong no, never a wrong yes.
     fn admit(&self, request: &AdmissionRequest<'_>) -> Result<Claim, Rejection>;
 
     /// The call was placed: the one-off lead is no longer in flight; the
     /// redial window keeps running from the admission time.
-    fn commit(&self, claim: &Claim);
+    ///
+    /// # Errors
+    /// [`StoreUnavailable`] when the state cannot take the commit (the claims
+    /// then stay until they expire).
+    fn commit(&self, claim: &Claim) -> Result<(), StoreUnavailable>;
 
     /// The call was not placed: drops the redial claim and the in-flight
     /// one-off lead. The CPS token is not refunded.
-    fn release(&self, claim: &Claim);
+    ///
+    /// # Errors
+    /// [`StoreUnavailable`] when the state cannot take the release (the
+    /// claims then stay until they expire: a wrong no, never a wrong yes).
+    fn release(&self, claim: &Claim) -> Result<(), StoreUnavailable>;
 }
 
 /// A value on cache lines of its own (128 bytes: two 64-byte lines, as

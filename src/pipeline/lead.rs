@@ -3,8 +3,10 @@
 
 use std::borrow::Cow;
 
+use crate::call::Guard;
 use crate::model::Lead;
 use crate::phone::E164;
+use crate::rejection::Rejection;
 use crate::store::LeadStore;
 
 /// The lead a call will dial.
@@ -23,14 +25,17 @@ pub(crate) fn choose<'s>(
     dialing_schedule_id: &str,
     number: E164,
     leads: &'s (impl LeadStore + ?Sized),
-) -> Choice<'s> {
-    match named {
+) -> Result<Choice<'s>, Rejection> {
+    Ok(match named {
         Some(lead) => Choice::Existing(lead),
-        None => match leads.live_lead(company_id, dialing_schedule_id, number) {
+        None => match leads
+            .live_lead(company_id, dialing_schedule_id, number)
+            .map_err(|e| Rejection::unavailable(Guard::Lead, "lead store", e))?
+        {
             Some(lead) => Choice::Existing(lead),
             None => Choice::OneOff,
         },
-    }
+    })
 }
 
 #[cfg(test)]
@@ -61,15 +66,21 @@ mod tests {
             Choice::OneOff => None,
         };
         assert_eq!(
-            id(choose(None, "acme", "solar", ann, &leads)),
+            id(choose(None, "acme", "solar", ann, &leads).unwrap()),
             Some("ann".into())
         );
-        assert_eq!(id(choose(None, "acme", "auto", ann, &leads)), None);
-        assert_eq!(id(choose(None, "globex", "solar", ann, &leads)), None);
-        assert_eq!(id(choose(None, "acme", "solar", cat, &leads)), None);
-        let named = leads.lead("acme", "cat");
+        assert_eq!(id(choose(None, "acme", "auto", ann, &leads).unwrap()), None);
         assert_eq!(
-            id(choose(named, "acme", "solar", cat, &leads)),
+            id(choose(None, "globex", "solar", ann, &leads).unwrap()),
+            None
+        );
+        assert_eq!(
+            id(choose(None, "acme", "solar", cat, &leads).unwrap()),
+            None
+        );
+        let named = leads.lead("acme", "cat").unwrap();
+        assert_eq!(
+            id(choose(named, "acme", "solar", cat, &leads).unwrap()),
             Some("cat".into())
         );
     }

@@ -69,7 +69,7 @@ pub(crate) fn plan(
         }
         (None, _, shape::Target::Lead(_)) => number::read("", company.default_region, reader)?,
     };
-    let choice = lead::choose(resolved.lead, &company.id, &dialing.id, number, leads);
+    let choice = lead::choose(resolved.lead, &company.id, &dialing.id, number, leads)?;
     let on_route = route.schedule_ids();
     suppression::check(
         number,

@@ -4,6 +4,7 @@
 use std::borrow::Cow;
 
 use super::shape::{ScheduleRef, Target};
+use crate::call::Guard;
 use crate::model::{Lead, Schedule};
 use crate::phone::{Region, E164};
 use crate::rejection::Rejection;
@@ -31,11 +32,13 @@ pub(crate) fn resolve<'s>(
         Target::Lead(lead_id) => {
             let (lead, lead_number) = leads
                 .lead_and_number(company_id, lead_id, region)
+                .map_err(|e| Rejection::unavailable(Guard::Resolve, "lead store", e))?
                 .ok_or_else(|| Rejection::UnknownLead {
                     lead_id: lead_id.to_owned(),
                 })?;
             let schedule = schedules
                 .schedule(company_id, &lead.schedule_id)
+                .map_err(|e| Rejection::unavailable(Guard::Resolve, "schedule store", e))?
                 .ok_or_else(|| Rejection::ScheduleNotFound {
                     what: format!(
                         "id `{}` (the schedule of lead `{lead_id}`)",
@@ -53,12 +56,14 @@ pub(crate) fn resolve<'s>(
                 ScheduleRef::Id(id) => schedules.schedule(company_id, id),
                 ScheduleRef::Token(token) => schedules.schedule_by_token(company_id, token),
             };
-            let schedule = schedule.ok_or_else(|| Rejection::ScheduleNotFound {
-                what: match by {
-                    ScheduleRef::Id(id) => format!("with id `{id}`"),
-                    ScheduleRef::Token(token) => format!("with lead token `{token}`"),
-                },
-            })?;
+            let schedule = schedule
+                .map_err(|e| Rejection::unavailable(Guard::Resolve, "schedule store", e))?
+                .ok_or_else(|| Rejection::ScheduleNotFound {
+                    what: match by {
+                        ScheduleRef::Id(id) => format!("with id `{id}`"),
+                        ScheduleRef::Token(token) => format!("with lead token `{token}`"),
+                    },
+                })?;
             Ok(Resolved {
                 schedule,
                 lead: None,

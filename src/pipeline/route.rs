@@ -3,7 +3,7 @@
 
 use std::borrow::Cow;
 
-use crate::call::RouteHop;
+use crate::call::{Guard, RouteHop};
 use crate::model::{Data, Schedule, ScheduleKind};
 use crate::rejection::Rejection;
 use crate::store::ScheduleStore;
@@ -121,6 +121,7 @@ pub(crate) fn route<'s>(
         };
         let target = schedules
             .schedule(company_id, &chosen.target_schedule_id)
+            .map_err(|e| Rejection::unavailable(Guard::Route, "schedule store", e))?
             .ok_or_else(|| Rejection::ScheduleNotFound {
                 what: format!(
                     "with id `{}` (target of distribution `{}` of router `{}`)",
@@ -175,7 +176,7 @@ mod tests {
         from: &str,
         data: &Data,
     ) -> Result<(String, Vec<String>), &'static str> {
-        let start = store.schedule("acme", from).unwrap();
+        let start = store.schedule("acme", from).unwrap().unwrap();
         route(start, data, "acme", store)
             .map(|r| {
                 (

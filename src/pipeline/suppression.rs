@@ -3,6 +3,7 @@
 
 use chrono::{DateTime, Utc};
 
+use crate::call::Guard;
 use crate::phone::E164;
 use crate::registry::RegistryList;
 use crate::rejection::Rejection;
@@ -17,9 +18,12 @@ pub(crate) fn check(
     list: &(impl SuppressionList + ?Sized),
     registries: &[std::sync::Arc<dyn RegistryList>],
 ) -> Result<(), Rejection> {
-    match list.find(number, company_id, schedule_ids, now) {
+    let found = list
+        .find(number, company_id, schedule_ids, now)
+        .map_err(|e| Rejection::unavailable(Guard::Suppression, "suppression list", e))?;
+    match found {
         // After the company's entries, the registry lists (fail closed:
-        // registered, not covered or stale all refuse).
+        // registered, not covered, stale or unanswered all refuse).
         None => registries.iter().try_for_each(|registry| {
             registry
                 .check(company_id, number.digits(), now)

@@ -26,7 +26,7 @@ use std::hash::{BuildHasher, RandomState};
 
 use chrono::{DateTime, Utc};
 
-use super::{LeadStore, ScheduleStore, SuppressionList};
+use super::{LeadStore, Lookup, ScheduleStore, StoreUnavailable, SuppressionList};
 use crate::model::{Lead, Schedule, Suppression, SuppressionMatch};
 use crate::phone::{NumberReader, Region, E164};
 
@@ -81,7 +81,7 @@ pub enum StoreError {
 /// let mut leads = InMemoryLeadStore::new();
 /// leads.insert(Lead::live("lead-bob", "acme", "sch-solar", "(719) 555-0199"), Region::US, &NumberReader::new()).unwrap();
 /// let n = E164::from_digits(17195550199).unwrap();
-/// assert_eq!(leads.live_lead("acme", "sch-solar", n).unwrap().id, "lead-bob");
+/// assert_eq!(leads.live_lead("acme", "sch-solar", n).unwrap().unwrap().id, "lead-bob");
 /// ```
 #[derive(Debug, Default)]
 pub struct InMemoryLeadStore {
@@ -204,7 +204,7 @@ impl InMemoryLeadStore {
     /// use dialgate::{InMemoryLeadStore, LeadStore};
     /// let leads = InMemoryLeadStore::new();
     /// assert!(leads.is_empty());
-    /// assert!(leads.lead("acme", "lead-ann").is_none());
+    /// assert!(leads.lead("acme", "lead-ann").unwrap().is_none());
     /// ```
     pub fn new() -> Self {
         Self::default()
@@ -264,7 +264,7 @@ impl InMemoryLeadStore {
     /// leads.reserve(10_000);
     /// leads.insert(Lead::live("lead-ann", "acme", "sch-solar", "+17195551234"), Region::US, &NumberReader::new()).unwrap();
     /// leads.shrink_to_fit();
-    /// assert!(leads.lead("acme", "lead-ann").is_some());
+    /// assert!(leads.lead("acme", "lead-ann").unwrap().is_some());
     /// ```
     pub fn shrink_to_fit(&mut self) {
         self.slots.shrink_to_fit();
@@ -325,7 +325,7 @@ impl InMemoryLeadStore {
     /// let mut leads = InMemoryLeadStore::new();
     /// let n = E164::from_digits(17195550199).unwrap();
     /// leads.insert_read(Lead::live("lead-bob", "acme", "sch-solar", "+17195550199"), Some(n)).unwrap();
-    /// assert_eq!(leads.live_lead("acme", "sch-solar", n).unwrap().id, "lead-bob");
+    /// assert_eq!(leads.live_lead("acme", "sch-solar", n).unwrap().unwrap().id, "lead-bob");
     /// ```
     pub fn insert_read(&mut self, lead: Lead, number: Option<E164>) -> Result<(), StoreError> {
         let digits = match number {
@@ -413,7 +413,7 @@ impl InMemoryLeadStore {
     /// let mut leads = InMemoryLeadStore::new();
     /// leads.insert(Lead::live("l", "acme", "s", "+17195551234"), Region::US, &NumberReader::new()).unwrap();
     /// assert!(leads.remove("acme", "l").is_some());
-    /// assert!(leads.lead("acme", "l").is_none());
+    /// assert!(leads.lead("acme", "l").unwrap().is_none());
     /// ```
     pub fn remove(&mut self, company_id: &str, lead_id: &str) -> Option<Lead> {
         let Self {
@@ -486,12 +486,12 @@ impl InMemoryLeadStore {
     }
 }
 
-impl LeadStore for InMemoryLeadStore {
-    fn lead(&self, company_id: &str, lead_id: &str) -> Option<Cow<'_, Lead>> {
+impl InMemoryLeadStore {
+    fn get_lead(&self, company_id: &str, lead_id: &str) -> Option<Cow<'_, Lead>> {
         lead_at(&self.slots, self.slot_of(company_id, lead_id)?).map(Cow::Borrowed)
     }
 
-    fn lead_and_number(
+    fn get_lead_and_number(
         &self,
         company_id: &str,
         lead_id: &str,
@@ -507,7 +507,7 @@ impl LeadStore for InMemoryLeadStore {
         Some((Cow::Borrowed(&stored.lead), number))
     }
 
-    fn live_lead(
+    fn get_live_lead(
         &self,
         company_id: &str,
         schedule_id: &str,
@@ -530,8 +530,8 @@ impl LeadStore for InMemoryLeadStore {
 /// use dialgate::{InMemoryScheduleStore, Schedule, ScheduleStore};
 /// let mut s = InMemoryScheduleStore::new();
 /// s.insert(Schedule::dialer("sch-solar", "acme", "tok-solar")).unwrap();
-/// assert_eq!(s.schedule("acme", "sch-solar").unwrap().lead_token, "tok-solar");
-/// assert!(s.schedule("globex", "sch-solar").is_none());
+/// assert_eq!(s.schedule("acme", "sch-solar").unwrap().unwrap().lead_token, "tok-solar");
+/// assert!(s.schedule("globex", "sch-solar").unwrap().is_none());
 /// ```
 #[derive(Debug, Default)]
 pub struct InMemoryScheduleStore {
@@ -547,7 +547,7 @@ impl InMemoryScheduleStore {
     /// ```
     /// use dialgate::{InMemoryScheduleStore, ScheduleStore};
     /// let schedules = InMemoryScheduleStore::new();
-    /// assert!(schedules.schedule("acme", "sch-solar").is_none());
+    /// assert!(schedules.schedule("acme", "sch-solar").unwrap().is_none());
     /// ```
     pub fn new() -> Self {
         Self::default()
@@ -588,20 +588,66 @@ impl InMemoryScheduleStore {
     }
 }
 
+// The in-memory stores never fail: they answer `Ok`.
+impl LeadStore for InMemoryLeadStore {
+    fn lead(&self, company_id: &str, lead_id: &str) -> Lookup<'_, Lead> {
+        Ok(self.get_lead(company_id, lead_id))
+    }
+
+    fn lead_and_number(
+        &self,
+        company_id: &str,
+        lead_id: &str,
+        region: Region,
+    ) -> Result<Option<super::LeadAndNumber<'_>>, StoreUnavailable> {
+        Ok(self.get_lead_and_number(company_id, lead_id, region))
+    }
+
+    fn live_lead(&self, company_id: &str, schedule_id: &str, number: E164) -> Lookup<'_, Lead> {
+        Ok(self.get_live_lead(company_id, schedule_id, number))
+    }
+}
+
 impl ScheduleStore for InMemoryScheduleStore {
-    fn schedule(&self, company_id: &str, schedule_id: &str) -> Option<Cow<'_, Schedule>> {
+    fn schedule(&self, company_id: &str, schedule_id: &str) -> Lookup<'_, Schedule> {
+        Ok(self.get_schedule(company_id, schedule_id))
+    }
+
+    fn schedule_by_token(&self, company_id: &str, lead_token: &str) -> Lookup<'_, Schedule> {
+        Ok(self.get_schedule_by_token(company_id, lead_token))
+    }
+}
+
+impl SuppressionList for InMemorySuppressionList {
+    fn find(
+        &self,
+        number: E164,
+        company_id: &str,
+        schedule_ids: &[&str],
+        now: DateTime<Utc>,
+    ) -> Lookup<'_, Suppression> {
+        Ok(self.get_find(number, company_id, schedule_ids, now))
+    }
+}
+
+impl InMemoryScheduleStore {
+    fn get_schedule(&self, company_id: &str, schedule_id: &str) -> Option<Cow<'_, Schedule>> {
         self.by_company
             .get(company_id)?
             .get(schedule_id)
             .map(Cow::Borrowed)
     }
 
-    fn schedule_by_token(&self, company_id: &str, lead_token: &str) -> Option<Cow<'_, Schedule>> {
+    fn get_schedule_by_token(
+        &self,
+        company_id: &str,
+        lead_token: &str,
+    ) -> Option<Cow<'_, Schedule>> {
         let (owner, id) = self.tokens.get(lead_token)?;
         if owner != company_id {
             return None;
         }
-        self.schedule(owner, id)
+        self.get_schedule(owner, id)
     }
 }
 
@@ -707,8 +753,8 @@ impl Scopes {
 /// list.insert(Suppression { company_id: Some("acme".into()), ..Suppression::everywhere(SuppressionMatch::prefix("+1303555").unwrap()) });
 /// let n = E164::from_digits(13035550188).unwrap();
 /// let now = chrono::Utc::now();
-/// assert!(list.find(n, "acme", &["s"], now).is_some());
-/// assert!(list.find(n, "globex", &["s"], now).is_none());
+/// assert!(list.find(n, "acme", &["s"], now).unwrap().is_some());
+/// assert!(list.find(n, "globex", &["s"], now).unwrap().is_none());
 /// ```
 #[derive(Debug, Default)]
 pub struct InMemorySuppressionList {
@@ -737,7 +783,7 @@ impl InMemorySuppressionList {
     /// use dialgate::{E164, InMemorySuppressionList, SuppressionList};
     /// let list = InMemorySuppressionList::new();
     /// let n = E164::from_digits(17195551234).unwrap();
-    /// assert!(list.find(n, "acme", &["sch-solar"], chrono::Utc::now()).is_none());
+    /// assert!(list.find(n, "acme", &["sch-solar"], chrono::Utc::now()).unwrap().is_none());
     /// ```
     pub fn new() -> Self {
         Self::default()
@@ -753,7 +799,7 @@ impl InMemorySuppressionList {
     /// }));
     /// assert_eq!(list.len(), 1000);
     /// let hit = E164::from_digits(17192000999).unwrap();
-    /// assert!(list.find(hit, "acme", &["s"], chrono::Utc::now()).is_some());
+    /// assert!(list.find(hit, "acme", &["s"], chrono::Utc::now()).unwrap().is_some());
     /// ```
     pub fn from_entries(entries: impl IntoIterator<Item = Suppression>) -> Self {
         let mut list = Self::new();
@@ -861,8 +907,8 @@ impl InMemorySuppressionList {
     /// let until = timefmt::parse("2026-12-01T00:00:00Z").unwrap();
     /// list.insert(Suppression { expires_at: Some(until), ..Suppression::everywhere(SuppressionMatch::prefix("+1719555").unwrap()) });
     /// let n = E164::from_digits(17195551234).unwrap();
-    /// assert!(list.find(n, "acme", &["sch-solar"], until - chrono::Duration::days(5)).is_some());
-    /// assert!(list.find(n, "acme", &["sch-solar"], until).is_none(), "expired");
+    /// assert!(list.find(n, "acme", &["sch-solar"], until - chrono::Duration::days(5)).unwrap().is_some());
+    /// assert!(list.find(n, "acme", &["sch-solar"], until).unwrap().is_none(), "expired");
     /// ```
     pub fn insert(&mut self, entry: Suppression) {
         match entry.matcher {
@@ -969,8 +1015,8 @@ impl FromIterator<Suppression> for InMemorySuppressionList {
     }
 }
 
-impl SuppressionList for InMemorySuppressionList {
-    fn find(
+impl InMemorySuppressionList {
+    fn get_find(
         &self,
         number: E164,
         company_id: &str,
@@ -1093,7 +1139,7 @@ mod tests {
         assert_eq!(list.numbers.get(&num.digits()).map(Vec::len), Some(4));
 
         let before = at("2026-11-26T11:59:59Z");
-        let find = |c: &str, s: &[&str], t| list.find(num, c, s, t).map(Cow::into_owned);
+        let find = |c: &str, s: &[&str], t| list.get_find(num, c, s, t).map(Cow::into_owned);
         let hit = find("acme", &["solar"], noon).unwrap();
         assert_eq!(
             hit,
@@ -1129,7 +1175,10 @@ mod tests {
             (None, Some("auto"))
         );
         assert_eq!(find("initech", &["solar"], noon), None);
-        assert_eq!(list.find(n(17_195_550_112), "acme", &["solar"], noon), None);
+        assert_eq!(
+            list.get_find(n(17_195_550_112), "acme", &["solar"], noon),
+            None
+        );
     }
 
     #[test]
@@ -1153,11 +1202,13 @@ mod tests {
         assert_eq!(list.numbers.get(&num.digits()).map(Vec::len), Some(2));
         let before = at("2026-11-26T11:00:00Z");
         assert_eq!(
-            list.find(num, "acme", &["s"], before).unwrap().expires_at,
+            list.get_find(num, "acme", &["s"], before)
+                .unwrap()
+                .expires_at,
             Some(noon)
         );
         assert_eq!(
-            list.find(num, "acme", &["s"], noon).unwrap().expires_at,
+            list.get_find(num, "acme", &["s"], noon).unwrap().expires_at,
             None
         );
     }
@@ -1178,7 +1229,8 @@ mod tests {
         ));
         let before = at("2026-11-26T11:00:00Z");
         let num = n(13_035_550_188);
-        let hit = |c: &str, s: &[&str], t| list.find(num, c, s, t).map(|e| e.matcher.to_string());
+        let hit =
+            |c: &str, s: &[&str], t| list.get_find(num, c, s, t).map(|e| e.matcher.to_string());
         assert_eq!(
             hit("globex", &["x"], noon).as_deref(),
             Some("number +13035550188")
@@ -1189,11 +1241,17 @@ mod tests {
             Some("prefix +1303555")
         );
         assert_eq!(hit("initech", &["auto"], noon), None);
-        assert!(list.find(n(442_071_838_750), "any", &["s"], noon).is_some());
-        assert!(list.find(n(17_195_550_188), "acme", &["s"], noon).is_none());
+        assert!(list
+            .get_find(n(442_071_838_750), "any", &["s"], noon)
+            .is_some());
+        assert!(list
+            .get_find(n(17_195_550_188), "acme", &["s"], noon)
+            .is_none());
         // A prefix as long as the number itself matches it.
         list.insert(entry(p("+17195550188"), None, None, None));
-        assert!(list.find(n(17_195_550_188), "acme", &["s"], noon).is_some());
+        assert!(list
+            .get_find(n(17_195_550_188), "acme", &["s"], noon)
+            .is_some());
     }
 
     #[test]
@@ -1215,10 +1273,10 @@ mod tests {
         assert!(!list.unmarked);
         for i in [0, u64::from(SIDE) - 1, u64::from(SIDE), count - 1] {
             let company = format!("co-{i}");
-            let hit = list.find(n(17_192_000_000 + i), &company, &["s"], noon);
+            let hit = list.get_find(n(17_192_000_000 + i), &company, &["s"], noon);
             assert_eq!(hit.unwrap().company_id.as_deref(), Some(company.as_str()));
             assert!(list
-                .find(n(17_192_000_000 + i), "co-x", &["s"], noon)
+                .get_find(n(17_192_000_000 + i), "co-x", &["s"], noon)
                 .is_none());
         }
         // A pair already known still goes in the table.
@@ -1312,7 +1370,7 @@ mod tests {
                     .iter()
                     .filter(|e| e.matcher.matches(num) && e.applies(company, schedules, now))
                     .collect();
-                let found = list.find(num, company, schedules, now).map(Cow::into_owned);
+                let found = list.get_find(num, company, schedules, now).map(Cow::into_owned);
                 match &found {
                     None => prop_assert!(applying.is_empty(), "missed {:?}", applying),
                     Some(f) => prop_assert!(applying.contains(&f), "{:?} does not apply", f),
@@ -1356,15 +1414,18 @@ mod tests {
             Err(StoreError::DuplicateLead("l1".into()))
         );
         assert_eq!(leads.len(), 2);
-        assert_eq!(leads.lead("acme", "l1").unwrap().company_id, "acme");
-        assert_eq!(leads.lead("globex", "l1").unwrap().company_id, "globex");
-        assert!(leads.lead("initech", "l1").is_none());
+        assert_eq!(leads.get_lead("acme", "l1").unwrap().company_id, "acme");
+        assert_eq!(leads.get_lead("globex", "l1").unwrap().company_id, "globex");
+        assert!(leads.get_lead("initech", "l1").is_none());
         let num = n(17_195_551_234);
         assert_eq!(
-            leads.live_lead("globex", "solar", num).unwrap().company_id,
+            leads
+                .get_live_lead("globex", "solar", num)
+                .unwrap()
+                .company_id,
             "globex"
         );
-        assert!(leads.live_lead("acme", "wind", num).is_none());
+        assert!(leads.get_live_lead("acme", "wind", num).is_none());
     }
 
     #[test]
@@ -1376,7 +1437,8 @@ mod tests {
                 .insert_read(Lead::live(id, "acme", "solar", "+17195551234"), Some(num))
                 .unwrap();
         }
-        let live = |l: &InMemoryLeadStore| l.live_lead("acme", "solar", num).map(|l| l.id.clone());
+        let live =
+            |l: &InMemoryLeadStore| l.get_live_lead("acme", "solar", num).map(|l| l.id.clone());
         assert_eq!(live(&leads).as_deref(), Some("a"));
         assert_eq!(leads.remove("acme", "c").unwrap().id, "c");
         assert_eq!(live(&leads).as_deref(), Some("a"));
@@ -1409,10 +1471,10 @@ mod tests {
             .unwrap();
         assert_eq!(leads.len(), 2);
         assert!(leads
-            .live_lead("acme", "solar", n(17_195_551_234))
+            .get_live_lead("acme", "solar", n(17_195_551_234))
             .is_none());
-        assert!(leads.lead("acme", "done").is_some());
-        assert!(leads.lead("acme", "bad").is_some());
+        assert!(leads.get_lead("acme", "done").is_some());
+        assert!(leads.get_lead("acme", "bad").is_some());
         assert!(leads
             .companies
             .values()
@@ -1458,13 +1520,13 @@ mod tests {
                             let expected = model.iter().find(|(l, d)| {
                                 l.company_id == company && l.schedule_id == schedule && *d == digits && l.status.is_live()
                             });
-                            let got = store.live_lead(company, schedule, n(digits));
+                            let got = store.get_live_lead(company, schedule, n(digits));
                             prop_assert_eq!(got.as_deref(), expected.map(|(l, _)| l));
                         }
                     }
                 }
                 for (lead, _) in &model {
-                    let got = store.lead(&lead.company_id, &lead.id);
+                    let got = store.get_lead(&lead.company_id, &lead.id);
                     prop_assert_eq!(got.as_deref(), Some(lead));
                 }
             }
@@ -1487,7 +1549,7 @@ mod tests {
             .insert_read(Lead::live("given", "acme", "s", "+17195551234"), Some(n))
             .unwrap();
         let number = |id: &str, region: Region| {
-            let (lead, number) = leads.lead_and_number("acme", id, region).unwrap();
+            let (lead, number) = leads.get_lead_and_number("acme", id, region).unwrap();
             assert_eq!(lead.id, id);
             number
         };
@@ -1496,12 +1558,12 @@ mod tests {
         assert_eq!(number("bad", Region::US), None, "does not read");
         assert_eq!(number("given", Region::US), None, "the caller's reading");
         assert!(leads
-            .lead_and_number("globex", "done", Region::US)
+            .get_lead_and_number("globex", "done", Region::US)
             .is_none());
         // Not live: read, but never matched by number.
-        assert_eq!(leads.live_lead("acme", "s", n).unwrap().id, "given");
+        assert_eq!(leads.get_live_lead("acme", "s", n).unwrap().id, "given");
         assert_eq!(leads.remove("acme", "done").unwrap().id, "done");
-        assert_eq!(leads.live_lead("acme", "s", n).unwrap().id, "given");
+        assert_eq!(leads.get_live_lead("acme", "s", n).unwrap().id, "given");
     }
 
     #[test]
@@ -1523,7 +1585,7 @@ mod tests {
         leads.shrink_to_fit();
         for i in 0..1000u64 {
             let found = leads
-                .live_lead("acme", "solar", n(17_192_000_000 + i))
+                .get_live_lead("acme", "solar", n(17_192_000_000 + i))
                 .map(|l| l.id.clone());
             assert_eq!(found, (i % 2 == 1).then(|| format!("l{i}")));
         }

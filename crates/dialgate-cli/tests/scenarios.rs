@@ -179,7 +179,12 @@ fn the_shipped_example_prints_one_line_per_step_and_shows_every_code() {
         .iter()
         .filter_map(|l| l["error"]["code"].as_str())
         .collect();
-    for code in dialgate::Rejection::CODES {
+    // The in-memory stores never fail, so `unavailable` cannot show here
+    // (tests/faults.rs covers it).
+    for code in dialgate::Rejection::CODES
+        .iter()
+        .filter(|c| **c != "unavailable")
+    {
         assert!(codes.contains(code), "the example shows `{code}`");
     }
     let origins: std::collections::BTreeSet<&str> = lines
@@ -216,7 +221,7 @@ fn run_reads_steps_from_stdin() {
     let lines: Vec<&str> = stdout.lines().collect();
     assert_eq!(lines.len(), 2, "{stdout}");
     assert!(
-        lines[0].starts_with(r#"{"ok":true,"call":{"id":"call-1""#),
+        lines[0].starts_with(r#"{"ok":true,"call":{"id":""#),
         "{stdout}"
     );
     assert!(lines[1].contains(r#""code":"unknown_label""#), "{stdout}");
