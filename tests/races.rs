@@ -651,3 +651,47 @@ fn racing_limit_changes_never_pass_the_larger_limit() {
         times.len()
     );
 }
+
+#[test]
+fn racing_threads_never_exceed_a_call_cap() {
+    // 8 threads dial 3 numbers of a company with a cap of 2 calls per hour
+    // (and Florida's 3 a day on one of them), the redial window 1 s, on a
+    // clock that moves 2 s a round: no number is ever admitted a third time.
+    let world = World::from_json(
+        r#"{"companies": [{"id": "acme", "cps_limit": 1000000, "redial_window_s": 1,
+                           "calling_rules": {"caps": [{"calls": 2, "per_s": 3600}]}}],
+            "schedules": [{"id": "s-a", "company_id": "acme", "lead_token": "tok-a"}]}"#,
+    )
+    .expect("world");
+    let acme = world.company("acme").expect("acme").clone();
+    let clock = FakeClock::at("2026-12-07T15:00:00Z").expect("time");
+    let engine = world.into_engine(clock.clone());
+    let numbers = ["+13055550100", "+12125550100", "+17195550100"];
+    let admitted = Mutex::new(Vec::new());
+    for _round in 0..20 {
+        let barrier = Barrier::new(8);
+        thread::scope(|s| {
+            for w in 0..8usize {
+                let (engine, acme, admitted, barrier) = (&engine, &acme, &admitted, &barrier);
+                s.spawn(move || {
+                    barrier.wait();
+                    let to = numbers[w % numbers.len()];
+                    if let Ok(a) = engine.make_call(acme, &MakeCallRequest::for_schedule("s-a", to))
+                    {
+                        let call = a.commit().call;
+                        admitted.lock().expect("log").push(call.to.to_string());
+                    }
+                });
+            }
+        });
+        clock.advance(Duration::seconds(2));
+    }
+    let admitted = admitted.into_inner().expect("log");
+    for n in numbers {
+        let count = admitted.iter().filter(|t| t.as_str() == n).count();
+        assert_eq!(
+            count, 2,
+            "{n} admitted {count} times under a cap of 2 an hour"
+        );
+    }
+}
