@@ -2,8 +2,8 @@
 """Writes a world of N live leads (two data keys each) to stdout, for the
 load-time and memory figures in BENCHMARKS.md:
 
-    python3 scripts/big_world.py 1000000 > /tmp/world-1m.json
-    /usr/bin/time -v target/release/dialgate run --world /tmp/world-1m.json </dev/null
+    python3 scripts/big_world.py 1000000 > world-1m.json
+    /usr/bin/time -v target/release/dialgate run --world world-1m.json </dev/null
 """
 import json
 import sys
