@@ -269,6 +269,19 @@ where
                 }
                 rejection
             })?;
+        // Admission decided at the company's high-water mark, a moment after
+        // the window was checked: a window that closed in between refuses
+        // (the claim is released; the CPS token is spent, a wrong no at worst).
+        if let Some(found) = &plan.calling_window {
+            if claim.admitted_at > plan.decided_at {
+                if let Some(closed) =
+                    found.closed_at(company.calling_rules.as_deref(), plan.to, claim.admitted_at)
+                {
+                    let _ = self.admission.release(&claim);
+                    return Err(closed);
+                }
+            }
+        }
         // Unique across engines, processes and restarts (see `crate::id`);
         // no state shared between deciding threads is written.
         let id = crate::id::call_id(plan.decided_at);

@@ -695,3 +695,31 @@ fn racing_threads_never_exceed_a_call_cap() {
         );
     }
 }
+
+#[test]
+fn a_decision_overtaken_past_the_window_closing_is_refused() {
+    // The window is checked at the decision's time; admission decides at the
+    // company's high-water mark. A Miami call read at 19:59:59.9 local and
+    // decided after a New York call at 20:00 would have been placed at 20:00.
+    let world = World::from_json(
+        r#"{"companies": [{"id": "acme", "cps_limit": 100, "calling_rules": {}}],
+            "schedules": [{"id": "s-a", "company_id": "acme", "lead_token": "tok-a"}]}"#,
+    )
+    .expect("world");
+    let acme = world.company("acme").expect("acme").clone();
+    let clock = FakeClock::at("2026-12-08T01:00:00Z").expect("time");
+    let engine = world.into_engine(clock.clone());
+    let ny = engine
+        .make_call(&acme, &MakeCallRequest::for_schedule("s-a", "+12125550100"))
+        .expect("20:00 in New York is inside 08:00-21:00");
+    drop(ny.commit());
+    clock.set(dialgate::timefmt::parse("2026-12-08T00:59:59.900Z").expect("t"));
+    let err = engine
+        .make_call(&acme, &MakeCallRequest::for_schedule("s-a", "+13055550100"))
+        .expect_err("decided at 20:00 in Miami, Florida's window has closed");
+    assert_eq!(err.code(), "outside_calling_window");
+    assert_eq!(
+        dialgate::timefmt::rfc3339(err.retry_at().expect("retry_at")),
+        "2026-12-08T13:00:00Z"
+    );
+}

@@ -138,6 +138,43 @@ impl WindowFound {
         caps
     }
 
+    /// The `outside_calling_window` rejection of `number` at `t`, if the
+    /// window is closed then (`None` when open). Fails closed when the data
+    /// cannot be had.
+    ///
+    /// # Example
+    /// ```
+    /// # use dialgate::*;
+    /// let world = World::from_json(r#"{"companies": [{"id": "acme", "cps_limit": 5, "calling_rules": {}}],
+    ///   "schedules": [{"id": "s", "company_id": "acme", "lead_token": "t"}]}"#).unwrap();
+    /// let acme = world.company("acme").unwrap().clone();
+    /// let engine = world.into_engine(FakeClock::at("2026-12-08T00:59:59Z").unwrap());
+    /// let plan = engine.dry_run(&acme, &MakeCallRequest::for_schedule("s", "+13055550100")).unwrap();
+    /// let found = plan.calling_window.unwrap();
+    /// let later = timefmt::parse("2026-12-08T01:00:00Z").unwrap(); // 20:00 in Miami
+    /// assert_eq!(found.closed_at(acme.calling_rules.as_deref(), plan.to, later).unwrap().code(), "outside_calling_window");
+    /// assert!(found.closed_at(acme.calling_rules.as_deref(), plan.to, plan.decided_at).is_none());
+    /// ```
+    pub fn closed_at(
+        &self,
+        rules: Option<&CallingRules>,
+        number: crate::phone::E164,
+        t: DateTime<Utc>,
+    ) -> Option<crate::Rejection> {
+        let reject = |reason: String, retry_at| crate::Rejection::OutsideCallingWindow {
+            number: number.to_string(),
+            reason,
+            retry_at,
+        };
+        let Ok(tables) = Tables::get() else {
+            return Some(reject("the calling-rules data is unusable".into(), None));
+        };
+        let check = WindowCheck::new(rules, self, tables);
+        let closure = check.closure_at(t)?;
+        let retry_at = check.next_open(t, t + Duration::seconds(HORIZON_S));
+        Some(reject(closure.to_string(), retry_at))
+    }
+
     /// A guard's own clearance deferred into the calling window (see
     /// [`WindowCheck::defer`]).
     ///
