@@ -34,7 +34,7 @@ pub type Data = BTreeMap<String, Scalar>;
 /// assert_eq!(Scalar::from("42").text().as_deref(), Some("42"));
 /// assert_eq!(Scalar::Null.text(), None);
 /// ```
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Deserialize)]
 #[serde(untagged)]
 pub enum Scalar {
     /// JSON `null`.
@@ -45,6 +45,24 @@ pub enum Scalar {
     Number(serde_json::Number),
     /// A string.
     String(String),
+    /// An integer literal beyond 64 bits, its decimal digits as written
+    /// (a JSON number in output).
+    #[serde(skip)]
+    Integer(String),
+}
+
+impl Serialize for Scalar {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self {
+            Scalar::Null => s.serialize_unit(),
+            Scalar::Bool(b) => s.serialize_bool(*b),
+            Scalar::Number(n) => n.serialize(s),
+            Scalar::String(text) => s.serialize_str(text),
+            Scalar::Integer(digits) => serde_json::value::RawValue::from_string(digits.clone())
+                .map_err(serde::ser::Error::custom)?
+                .serialize(s),
+        }
+    }
 }
 
 impl Scalar {
@@ -65,7 +83,7 @@ impl Scalar {
             Scalar::Null => None,
             Scalar::Bool(b) => Some(Cow::Borrowed(if *b { "true" } else { "false" })),
             Scalar::Number(n) => Some(Cow::Owned(n.to_string())),
-            Scalar::String(s) => Some(Cow::Borrowed(s)),
+            Scalar::String(s) | Scalar::Integer(s) => Some(Cow::Borrowed(s)),
         }
     }
 }

@@ -233,46 +233,64 @@ pub(crate) struct ScalarOnly(pub(crate) Scalar);
 
 impl<'de> Deserialize<'de> for ScalarOnly {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct V;
-        impl Visitor<'_> for V {
-            type Value = ScalarOnly;
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("a string, number, boolean or null")
-            }
-            fn visit_bool<E: de::Error>(self, v: bool) -> Result<ScalarOnly, E> {
-                Ok(ScalarOnly(Scalar::Bool(v)))
-            }
-            fn visit_i64<E: de::Error>(self, v: i64) -> Result<ScalarOnly, E> {
-                Ok(ScalarOnly(Scalar::Number(v.into())))
-            }
-            fn visit_u64<E: de::Error>(self, v: u64) -> Result<ScalarOnly, E> {
-                Ok(ScalarOnly(Scalar::Number(v.into())))
-            }
-            fn visit_f64<E: de::Error>(self, v: f64) -> Result<ScalarOnly, E> {
-                serde_json::Number::from_f64(v)
-                    .map(|n| ScalarOnly(Scalar::Number(n)))
-                    .ok_or_else(|| E::custom("not a finite number"))
-            }
-            fn visit_str<E: de::Error>(self, v: &str) -> Result<ScalarOnly, E> {
-                Ok(ScalarOnly(Scalar::String(v.to_owned())))
-            }
-            fn visit_string<E: de::Error>(self, v: String) -> Result<ScalarOnly, E> {
-                Ok(ScalarOnly(Scalar::String(v)))
-            }
-            fn visit_unit<E: de::Error>(self) -> Result<ScalarOnly, E> {
-                Ok(ScalarOnly(Scalar::Null))
-            }
-            fn visit_none<E: de::Error>(self) -> Result<ScalarOnly, E> {
-                Ok(ScalarOnly(Scalar::Null))
+        // The raw text, so an integer literal keeps its exact digits (serde
+        // reads one past u64 as a double, `1e+20`, and `-0` as `-0.0`).
+        let raw = <&'de serde_json::value::RawValue>::deserialize(deserializer)?;
+        scalar_from_raw(raw.get())
+            .map(ScalarOnly)
+            .map_err(de::Error::custom)
+    }
+}
+
+/// A scalar from its JSON text: an integer literal compares as its decimal
+/// digits (`-0` is 0; one beyond 64 bits keeps its digits), any other number
+/// as its double.
+pub(crate) fn scalar_from_raw(text: &str) -> Result<Scalar, String> {
+    let text = text.trim();
+    let value: serde_json::Value =
+        serde_json::from_str(text).map_err(|_| format!("`{text}` is not JSON"))?;
+    Ok(match value {
+        serde_json::Value::Null => Scalar::Null,
+        serde_json::Value::Bool(b) => Scalar::Bool(b),
+        serde_json::Value::String(s) => Scalar::String(s),
+        serde_json::Value::Number(n) => {
+            let digits = text.strip_prefix('-').unwrap_or(text);
+            let integer = !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit());
+            if !integer || n.is_i64() || n.is_u64() {
+                Scalar::Number(n)
+            } else if digits.bytes().all(|b| b == b'0') {
+                Scalar::Number(0.into())
+            } else {
+                Scalar::Integer(text.to_owned())
             }
         }
-        deserializer.deserialize_any(V)
-    }
+        _ => return Err("a string, number, boolean or null".into()),
+    })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Issue 12, item 8: `-0` read as `"-0.0"` and integers past u64 as
+    /// `"1e+20"`; an integer compares in decimal, as the contract says.
+    #[test]
+    fn integer_literals_keep_their_decimal_text() {
+        let req = MakeCallRequest::from_json(
+            br#"{"schedule_id": "s", "to": "+17195551234", "data": {"z": -0, "big": 100000000000000000000, "neg": -123456789012345678901, "f": 4.2e1, "fz": -0.0, "i": 42}}"#,
+        )
+        .unwrap();
+        let text = |k: &str| req.data[k].text().unwrap().into_owned();
+        assert_eq!(text("z"), "0");
+        assert_eq!(text("big"), "100000000000000000000");
+        assert_eq!(text("neg"), "-123456789012345678901");
+        assert_eq!(text("f"), "42.0");
+        assert_eq!(text("fz"), "-0.0");
+        assert_eq!(text("i"), "42");
+        // Written back as JSON numbers, digits intact.
+        let json = serde_json::to_string(&req.data).unwrap();
+        assert!(json.contains(r#""big":100000000000000000000"#), "{json}");
+    }
 
     fn code(body: &str) -> Option<&'static str> {
         MakeCallRequest::from_json(body.as_bytes())

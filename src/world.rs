@@ -213,7 +213,7 @@ struct ConditionFile {
     field: String,
     op: String,
     #[serde(default)]
-    value: Option<serde_json::Value>,
+    value: Option<Box<serde_json::value::RawValue>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -603,10 +603,9 @@ fn schedule(s: ScheduleFile) -> Result<Schedule, String> {
     })
 }
 
-fn scalar_text(v: &serde_json::Value) -> Result<String, String> {
-    let scalar: Scalar = serde_json::from_value::<ScalarOnly>(v.clone())
-        .map_err(|_| format!("`{v}` is not a scalar"))?
-        .0;
+fn scalar_text(v: &serde_json::value::RawValue) -> Result<String, String> {
+    let scalar: Scalar = crate::request::scalar_from_raw(v.get())
+        .map_err(|_| format!("`{}` is not a scalar", v.get()))?;
     scalar
         .text()
         .map(|t| t.into_owned())
@@ -614,13 +613,21 @@ fn scalar_text(v: &serde_json::Value) -> Result<String, String> {
 }
 
 fn condition(c: ConditionFile) -> Result<Condition, String> {
-    let one = |v: &Option<serde_json::Value>| match v {
+    let one = |v: &Option<Box<serde_json::value::RawValue>>| match v {
         Some(v) => scalar_text(v),
         None => Err(format!("`{}` needs a `value`", c.op)),
     };
-    let many = |v: &Option<serde_json::Value>| match v {
-        Some(serde_json::Value::Array(items)) => items.iter().map(scalar_text).collect(),
-        _ => Err(format!("`{}` needs an array `value`", c.op)),
+    let many = |v: &Option<Box<serde_json::value::RawValue>>| {
+        let items = v
+            .as_ref()
+            .and_then(|v| {
+                serde_json::from_str::<Vec<Box<serde_json::value::RawValue>>>(v.get()).ok()
+            })
+            .ok_or_else(|| format!("`{}` needs an array `value`", c.op))?;
+        items
+            .iter()
+            .map(|i| scalar_text(i))
+            .collect::<Result<Vec<String>, String>>()
     };
     let op = match c.op.as_str() {
         "eq" => ConditionOp::Eq(one(&c.value)?),
