@@ -150,6 +150,23 @@ pub trait Admission: std::fmt::Debug + Send + Sync {
     /// [`StoreUnavailable`] when the state cannot take the release (the
     /// claims then stay until they expire: a wrong no, never a wrong yes).
     fn release(&self, claim: &Claim) -> Result<(), StoreUnavailable>;
+
+    /// Whether the admission state can answer now (a host's readiness
+    /// probe). In-process admission always can; one over a network store
+    /// answers the failure that would make a decision `unavailable` (a
+    /// refused connection, an open circuit breaker).
+    ///
+    /// # Errors
+    /// [`StoreUnavailable`] naming what cannot answer; never a credential.
+    ///
+    /// # Example
+    /// ```
+    /// use dialgate::{Admission, LocalAdmission};
+    /// assert!(LocalAdmission::new().health().is_ok());
+    /// ```
+    fn health(&self) -> Result<(), StoreUnavailable> {
+        Ok(())
+    }
 }
 
 /// A value on cache lines of its own (128 bytes: two 64-byte lines, as
