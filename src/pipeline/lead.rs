@@ -11,28 +11,30 @@ use crate::store::LeadStore;
 
 /// The lead a call will dial.
 #[derive(Debug)]
-pub(crate) enum Choice<'s> {
-    /// A stored lead.
-    Existing(Found<'s, Lead>),
+pub(crate) enum Choice {
+    /// A stored lead, by id.
+    Existing(String),
     /// No live lead: a one-off lead is to be created.
     OneOff,
 }
 
 /// Picks the lead: the named one on the lead path, else a reusable live lead.
-pub(crate) fn choose<'s>(
-    named: Option<Found<'s, Lead>>,
+pub(crate) fn choose(
+    named: Option<Found<'_, Lead>>,
     company_id: &str,
     dialing_schedule_id: &str,
     number: E164,
-    leads: &'s (impl LeadStore + ?Sized),
-) -> Result<Choice<'s>, Rejection> {
+    leads: &(impl LeadStore + ?Sized),
+) -> Result<Choice, Rejection> {
     Ok(match named {
-        Some(lead) => Choice::Existing(lead),
+        // A lead the store handed over gives up its id; a lent one is copied.
+        Some(Found::Owned(lead)) => Choice::Existing(lead.id),
+        Some(lead) => Choice::Existing(lead.id.clone()),
         None => match leads
-            .live_lead(company_id, dialing_schedule_id, number)
+            .live_lead_id(company_id, dialing_schedule_id, number)
             .map_err(|e| Rejection::unavailable(Guard::Lead, "lead store", e))?
         {
-            Some(lead) => Choice::Existing(lead),
+            Some(id) => Choice::Existing(id),
             None => Choice::OneOff,
         },
     })
@@ -61,8 +63,8 @@ mod tests {
         leads.insert(done, Region::US, &r).unwrap();
         let ann = E164::from_digits(17195551234).unwrap();
         let cat = E164::from_digits(17195550142).unwrap();
-        let id = |c: Choice<'_>| match c {
-            Choice::Existing(l) => Some(l.id.clone()),
+        let id = |c: Choice| match c {
+            Choice::Existing(id) => Some(id),
             Choice::OneOff => None,
         };
         assert_eq!(

@@ -124,8 +124,7 @@ pub(crate) fn plan(
     )?;
 
     let (lead_id, lead_origin) = match choice {
-        lead::Choice::Existing(crate::Found::Owned(lead)) => (Some(lead.id), LeadOrigin::Existing),
-        lead::Choice::Existing(lead) => (Some(lead.id.clone()), LeadOrigin::Existing),
+        lead::Choice::Existing(id) => (Some(id), LeadOrigin::Existing),
         lead::Choice::OneOff => (None, LeadOrigin::OneOff),
     };
     Ok(Plan {

@@ -247,6 +247,32 @@ pub trait LeadStore: Send + Sync {
     /// # Errors
     /// [`StoreUnavailable`] when the store cannot answer.
     fn live_lead(&self, company_id: &str, schedule_id: &str, number: E164) -> Lookup<'_, Lead>;
+
+    /// The id of [`LeadStore::live_lead`]'s lead: all the promote path
+    /// needs of it. The default asks `live_lead`; a store that keeps leads
+    /// packed answers the id without unpacking the rest.
+    ///
+    /// # Errors
+    /// [`StoreUnavailable`] when the store cannot answer.
+    ///
+    /// # Example
+    /// ```
+    /// use dialgate::{E164, InMemoryLeadStore, Lead, LeadStore};
+    /// let leads = InMemoryLeadStore::new();
+    /// let n = E164::from_digits(17195550199).unwrap();
+    /// leads.insert_read(Lead::live("lead-bob", "acme", "sch-solar", "+17195550199"), Some(n)).unwrap();
+    /// assert_eq!(leads.live_lead_id("acme", "sch-solar", n).unwrap().as_deref(), Some("lead-bob"));
+    /// ```
+    fn live_lead_id(
+        &self,
+        company_id: &str,
+        schedule_id: &str,
+        number: E164,
+    ) -> Result<Option<String>, StoreUnavailable> {
+        Ok(self
+            .live_lead(company_id, schedule_id, number)?
+            .map(|lead| lead.id.clone()))
+    }
 }
 
 /// Schedules, by id and by Leads API key.
@@ -310,6 +336,9 @@ macro_rules! forward {
             }
             fn live_lead(&self, company_id: &str, schedule_id: &str, number: E164) -> Lookup<'_, Lead> {
                 (**self).live_lead(company_id, schedule_id, number)
+            }
+            fn live_lead_id(&self, company_id: &str, schedule_id: &str, number: E164) -> Result<Option<String>, StoreUnavailable> {
+                (**self).live_lead_id(company_id, schedule_id, number)
             }
         }
         impl<T: ScheduleStore + ?Sized> ScheduleStore for $wrapper {

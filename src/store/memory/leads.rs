@@ -27,8 +27,8 @@ use std::sync::{Arc, Mutex, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGua
 
 use arc_swap::ArcSwap;
 
-use super::StoreError;
 use super::pack::Packed;
+use super::StoreError;
 use crate::admission::{Padded, Shards};
 use crate::model::{Data, Lead, LeadStatus};
 use crate::phone::{NumberReader, Region, E164};
@@ -83,14 +83,36 @@ struct IdShard {
 
 /// Whether `packed` is `company_id`'s lead `lead_id`.
 fn is_lead(scopes: &ScopeList, packed: &Packed, company_id: &str, lead_id: &str) -> bool {
-    packed.id() == lead_id
+    let (scope, id) = packed.scope_and_id();
+    id == lead_id
         && scopes
-            .get(packed.scope() as usize)
+            .get(scope as usize)
             .is_some_and(|(c, _)| **c == *company_id)
 }
 
+/// Whether `packed` is a live lead of (company, schedule, digits).
+fn is_live_for(
+    scopes: &ScopeList,
+    packed: &Packed,
+    company_id: &str,
+    schedule_id: &str,
+    digits: u64,
+) -> bool {
+    let (scope, d) = packed.scope_and_digits();
+    d == digits
+        && scopes
+            .get(scope as usize)
+            .is_some_and(|(c, s)| **c == *company_id && **s == *schedule_id)
+}
+
 impl IdShard {
-    fn get(&self, scopes: &ScopeList, hash: u64, company_id: &str, lead_id: &str) -> Option<&Stored> {
+    fn get(
+        &self,
+        scopes: &ScopeList,
+        hash: u64,
+        company_id: &str,
+        lead_id: &str,
+    ) -> Option<&Stored> {
         let is = |s: &&Stored| is_lead(scopes, &s.packed, company_id, lead_id);
         match self.leads.get(&hash).filter(is) {
             Some(s) => Some(s),
@@ -131,7 +153,13 @@ impl IdShard {
         }
     }
 
-    fn remove(&mut self, scopes: &ScopeList, hash: u64, company_id: &str, lead_id: &str) -> Option<Stored> {
+    fn remove(
+        &mut self,
+        scopes: &ScopeList,
+        hash: u64,
+        company_id: &str,
+        lead_id: &str,
+    ) -> Option<Stored> {
         let is = |s: &Stored| is_lead(scopes, &s.packed, company_id, lead_id);
         if self.leads.get(&hash).is_some_and(is) {
             let removed = self.leads.remove(&hash);
@@ -142,31 +170,34 @@ impl IdShard {
             }
             return removed;
         }
-        let at = self.collided.iter().position(|(h, s)| *h == hash && is(s))?;
+        let at = self
+            .collided
+            .iter()
+            .position(|(h, s)| *h == hash && is(s))?;
         Some(self.collided.swap_remove(at).1)
     }
 }
 
 /// One shard of the live index: hash of (company, schedule, digits) -> a
-/// live lead with them; the rare others (a number enrolled twice in one
-/// schedule, or another key of the same hash) in `more`.
+/// live lead with them; the others under the same hash (a number enrolled
+/// more than once in one schedule, or, never seen, another key of that
+/// hash) in `more`, under the same hash.
 #[derive(Debug, Default)]
 struct LiveShard {
     first: PrehashedMap<Packed>,
-    more: Vec<(u64, Packed)>,
+    more: PrehashedMap<Vec<Packed>>,
 }
 
 impl LiveShard {
     /// The oldest live lead under `hash` that `is` the one asked for.
     fn oldest(&self, hash: u64, is: impl Fn(&Packed) -> bool) -> Option<&Packed> {
         let first = self.first.get(&hash).filter(|p| is(p));
-        if self.more.is_empty() {
+        let Some(more) = self.more.get(&hash) else {
             return first;
-        }
-        let more = self.more.iter().filter(|(h, _)| *h == hash).map(|(_, p)| p);
+        };
         first
             .into_iter()
-            .chain(more.filter(|p| is(p)))
+            .chain(more.iter().filter(|p| is(p)))
             .min_by_key(|p| p.seq())
     }
 
@@ -175,19 +206,26 @@ impl LiveShard {
             std::collections::hash_map::Entry::Vacant(v) => {
                 v.insert(packed);
             }
-            std::collections::hash_map::Entry::Occupied(_) => self.more.push((hash, packed)),
+            std::collections::hash_map::Entry::Occupied(_) => {
+                self.more.entry(hash).or_default().push(packed);
+            }
         }
     }
 
     fn remove(&mut self, hash: u64, packed: &Packed) {
         if self.first.get(&hash).is_some_and(|p| p.same(packed)) {
             self.first.remove(&hash);
-            if let Some(at) = self.more.iter().position(|(h, _)| *h == hash) {
-                let (_, next) = self.more.swap_remove(at);
-                self.first.insert(hash, next);
+            // One of the others under the hash takes the first place.
+            if let Some(more) = self.more.get_mut(&hash) {
+                if let Some(next) = more.pop() {
+                    self.first.insert(hash, next);
+                }
             }
-        } else if let Some(at) = self.more.iter().position(|(h, p)| *h == hash && p.same(packed)) {
-            self.more.swap_remove(at);
+        } else if let Some(more) = self.more.get_mut(&hash) {
+            more.retain(|p| !p.same(packed));
+        }
+        if self.more.get(&hash).is_some_and(Vec::is_empty) {
+            self.more.remove(&hash);
         }
     }
 }
@@ -535,7 +573,10 @@ impl InMemoryLeadStore {
         let mut all = Vec::with_capacity(self.len());
         for shard in self.ids.iter() {
             let shard = read(shard);
-            let packs = shard.leads.values().chain(shard.collided.iter().map(|(_, s)| s));
+            let packs = shard
+                .leads
+                .values()
+                .chain(shard.collided.iter().map(|(_, s)| s));
             all.extend(packs.map(|s| self.unpack(&scopes, &s.packed)));
         }
         all
@@ -560,7 +601,11 @@ impl InMemoryLeadStore {
             .map(|shard| {
                 let shard = read(shard);
                 shard.leads.capacity() * slot(std::mem::size_of::<(u64, Stored)>())
-                    + shard.leads.values().map(|s| s.packed.heap_bytes()).sum::<usize>()
+                    + shard
+                        .leads
+                        .values()
+                        .map(|s| s.packed.heap_bytes())
+                        .sum::<usize>()
                     + shard.collided.capacity() * std::mem::size_of::<(u64, Stored)>()
             })
             .sum();
@@ -570,7 +615,12 @@ impl InMemoryLeadStore {
             .map(|shard| {
                 let shard = read(shard);
                 shard.first.capacity() * slot(std::mem::size_of::<(u64, Packed)>())
-                    + shard.more.capacity() * std::mem::size_of::<(u64, Packed)>()
+                    + shard.more.capacity() * slot(std::mem::size_of::<(u64, Vec<Packed>)>())
+                    + shard
+                        .more
+                        .values()
+                        .map(|v| v.capacity() * std::mem::size_of::<Packed>())
+                        .sum::<usize>()
             })
             .sum();
         ids + live
@@ -596,7 +646,10 @@ impl InMemoryLeadStore {
 
     /// The scope number of (company, schedule), interned if new.
     fn scope(&self, company_id: &str, schedule_id: &str) -> Result<u32, StoreError> {
-        let mut ids = self.scope_ids.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut ids = self
+            .scope_ids
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
         if let Some(&id) = ids.get(&(Box::from(company_id), Box::from(schedule_id))) {
             return Ok(id);
         }
@@ -637,7 +690,8 @@ impl InMemoryLeadStore {
             let key = self.live_hash(&lead.company_id, &lead.schedule_id, indexed);
             let shard = write(self.live.of(key));
             if unique_live {
-                if let Some(p) = shard.oldest(key, |p| p.scope() == scope && p.digits() == indexed) {
+                if let Some(p) = shard.oldest(key, |p| p.scope() == scope && p.digits() == indexed)
+                {
                     return Ok(Enrolment::Existing(self.unpack(&scopes, p)));
                 }
             }
@@ -675,6 +729,24 @@ impl InMemoryLeadStore {
         }
     }
 
+    /// The oldest live lead of (company, schedule) whose number reads as
+    /// `number`.
+    fn oldest_live(
+        &self,
+        scopes: &ScopeList,
+        company_id: &str,
+        schedule_id: &str,
+        number: E164,
+    ) -> Option<Packed> {
+        let digits = number.digits();
+        let key = self.live_hash(company_id, schedule_id, digits);
+        read(self.live.of(key))
+            .oldest(key, |p| {
+                is_live_for(scopes, p, company_id, schedule_id, digits)
+            })
+            .cloned()
+    }
+
     /// This company's lead with this id, as stored.
     fn found(&self, company_id: &str, lead_id: &str) -> Option<(Lead, Stored)> {
         let hash = self.id_hash(company_id, lead_id);
@@ -689,7 +761,9 @@ impl InMemoryLeadStore {
 // The in-memory store never fails: it answers `Ok`.
 impl LeadStore for InMemoryLeadStore {
     fn lead(&self, company_id: &str, lead_id: &str) -> Lookup<'_, Lead> {
-        Ok(self.found(company_id, lead_id).map(|(lead, _)| Found::Owned(lead)))
+        Ok(self
+            .found(company_id, lead_id)
+            .map(|(lead, _)| Found::Owned(lead)))
     }
 
     fn lead_and_number(
@@ -701,30 +775,29 @@ impl LeadStore for InMemoryLeadStore {
         Ok(self.found(company_id, lead_id).map(|(lead, stored)| {
             // Only digits the store read itself, in this region, are the
             // reader's verdict.
-            let number = if stored.packed.read_in(region) {
-                E164::from_digits(stored.packed.digits())
-            } else {
-                None
-            };
+            let number = stored
+                .packed
+                .digits_read_in(region)
+                .and_then(E164::from_digits);
             (Found::Owned(lead), number)
         }))
     }
 
     fn live_lead(&self, company_id: &str, schedule_id: &str, number: E164) -> Lookup<'_, Lead> {
-        let digits = number.digits();
-        let key = self.live_hash(company_id, schedule_id, digits);
         let scopes = self.scopes.load();
-        let shard = read(self.live.of(key));
-        let oldest = shard
-            .oldest(key, |p| {
-                p.digits() == digits
-                    && scopes
-                        .get(p.scope() as usize)
-                        .is_some_and(|(c, s)| **c == *company_id && **s == *schedule_id)
-            })
-            .cloned();
-        drop(shard);
+        let oldest = self.oldest_live(&scopes, company_id, schedule_id, number);
         Ok(oldest.map(|p| Found::Owned(self.unpack(&scopes, &p))))
+    }
+
+    fn live_lead_id(
+        &self,
+        company_id: &str,
+        schedule_id: &str,
+        number: E164,
+    ) -> Result<Option<String>, StoreUnavailable> {
+        let scopes = self.scopes.load();
+        let oldest = self.oldest_live(&scopes, company_id, schedule_id, number);
+        Ok(oldest.map(|p| p.id().to_owned()))
     }
 }
 
@@ -747,7 +820,6 @@ impl OneOffLeads for InMemoryLeadStore {
 #[cfg(test)]
 mod tests {
     use proptest::prelude::*;
-
 
     use super::*;
 
@@ -799,8 +871,15 @@ mod tests {
         shard.insert(7, stored("b"));
         assert_eq!(shard.get(&scopes, 7, "acme", "b").unwrap().packed.id(), "b");
         assert!(shard.get(&scopes, 7, "globex", "b").is_none());
-        assert_eq!(shard.remove(&scopes, 7, "acme", "a").unwrap().packed.id(), "a");
-        assert_eq!(shard.get(&scopes, 7, "acme", "b").unwrap().packed.id(), "b", "moved up");
+        assert_eq!(
+            shard.remove(&scopes, 7, "acme", "a").unwrap().packed.id(),
+            "a"
+        );
+        assert_eq!(
+            shard.get(&scopes, 7, "acme", "b").unwrap().packed.id(),
+            "b",
+            "moved up"
+        );
         assert!(shard.collided.is_empty());
         assert!(shard.get(&scopes, 7, "acme", "a").is_none());
     }

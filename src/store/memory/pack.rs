@@ -92,6 +92,32 @@ impl<'a> Reader<'a> {
     }
 }
 
+/// `+` and the digits, as `format!("+{digits}")` writes them, without the
+/// formatting machinery (the lead path unpacks a number per decision).
+fn e164_text(mut digits: u64) -> String {
+    let mut buf = [0u8; 21];
+    let mut at = buf.len();
+    loop {
+        at -= 1;
+        if let Some(slot) = buf.get_mut(at) {
+            // The remainder is below 10.
+            *slot = b'0' + (digits % 10) as u8;
+        }
+        digits /= 10;
+        if digits == 0 || at == 1 {
+            break;
+        }
+    }
+    at -= 1;
+    if let Some(slot) = buf.get_mut(at) {
+        *slot = b'+';
+    }
+    buf.get(at..)
+        .and_then(|b| std::str::from_utf8(b).ok())
+        .map(str::to_owned)
+        .unwrap_or_default()
+}
+
 /// The header's fields.
 struct Header {
     seq: u64,
@@ -178,7 +204,10 @@ impl Packed {
         let mut r = Reader(&self.0);
         let seq = r.varint().unwrap_or(0);
         let digits = r.varint().unwrap_or(0);
-        let scope = r.varint().and_then(|s| u32::try_from(s).ok()).unwrap_or(u32::MAX);
+        let scope = r
+            .varint()
+            .and_then(|s| u32::try_from(s).ok())
+            .unwrap_or(u32::MAX);
         let region = [r.byte().unwrap_or(0), r.byte().unwrap_or(0)];
         let header = Header {
             seq,
@@ -203,11 +232,6 @@ impl Packed {
     /// The interned (company, schedule).
     pub(super) fn scope(&self) -> u32 {
         self.header().0.scope
-    }
-
-    /// Whether the store read the digits itself, in `region`.
-    pub(super) fn read_in(&self, region: Region) -> bool {
-        self.header().0.region == region.as_str().as_bytes()
     }
 
     /// The region the store read the digits in itself, if it did.
@@ -244,6 +268,28 @@ impl Packed {
         self.after_status().text().unwrap_or_default()
     }
 
+    /// The scope and the id, read in one pass (an id index lookup's test).
+    pub(super) fn scope_and_id(&self) -> (u32, &str) {
+        let (header, mut r) = self.header();
+        if r.byte().map(|s| s & !E164_NUMBER) == Some(2) {
+            let _ = r.text();
+        }
+        (header.scope, r.text().unwrap_or_default())
+    }
+
+    /// The scope and the digits, read in one pass (a live index lookup's
+    /// test).
+    pub(super) fn scope_and_digits(&self) -> (u32, u64) {
+        let header = self.header().0;
+        (header.scope, header.digits)
+    }
+
+    /// The digits, if the store read them itself in `region`.
+    pub(super) fn digits_read_in(&self, region: Region) -> Option<u64> {
+        let header = self.header().0;
+        (header.region == region.as_str().as_bytes()).then_some(header.digits)
+    }
+
     /// The lead, its company and schedule given by the store's scope.
     pub(super) fn unpack(&self, company_id: &str, schedule_id: &str) -> Lead {
         let (header, mut r) = self.header();
@@ -255,7 +301,7 @@ impl Packed {
         };
         let id = r.text().unwrap_or_default().to_owned();
         let number = if byte & E164_NUMBER != 0 {
-            format!("+{}", header.digits)
+            e164_text(header.digits)
         } else {
             r.text().unwrap_or_default().to_owned()
         };
@@ -353,17 +399,26 @@ mod tests {
             prop_assert_eq!(packed.id(), lead.id.as_str());
             prop_assert_eq!((packed.seq(), packed.digits(), packed.scope()), (seq, digits, scope));
             prop_assert_eq!(packed.is_live(), lead.status.is_live());
-            prop_assert_eq!(packed.read_in(Region::US), read_in);
+            prop_assert_eq!(packed.digits_read_in(Region::US), read_in.then_some(digits));
             prop_assert_eq!(packed.region(), read_in.then_some(Region::US));
-            prop_assert!(!packed.read_in("GB".parse().unwrap()));
+            prop_assert_eq!(packed.digits_read_in("GB".parse().unwrap()), None);
+        }
+    }
+
+    #[test]
+    fn e164_text_writes_as_format() {
+        for n in [0u64, 7, 10, 17195551234, 999_999_999_999_999, u64::MAX] {
+            assert_eq!(e164_text(n), format!("+{n}"));
         }
     }
 
     #[test]
     fn a_lead_with_two_data_keys_packs_small() {
         let mut lead = Lead::live("lead-0000123", "company-01", "sch-solar", "+17195551234");
-        lead.data.insert("first_name".into(), Scalar::String("Carmen".into()));
-        lead.data.insert("state".into(), Scalar::String("CO".into()));
+        lead.data
+            .insert("first_name".into(), Scalar::String("Carmen".into()));
+        lead.data
+            .insert("state".into(), Scalar::String("CO".into()));
         let packed = Packed::new(&lead, 1_000_000, 17195551234, 3, Some(Region::US));
         // 88 bytes or fewer is a 96-byte allocation with glibc's malloc.
         assert!(packed.heap_bytes() <= 88, "{}", packed.heap_bytes());
