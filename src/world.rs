@@ -13,8 +13,8 @@ use serde::Deserialize;
 
 use crate::clock::Clock;
 use crate::model::{
-    Company, Condition, ConditionOp, Data, Distribution, Lead, LeadStatus, Scalar, Schedule,
-    ScheduleKind, Suppression, SuppressionMatch, DEFAULT_REDIAL_WINDOW_S,
+    ApiKey, Company, Condition, ConditionOp, Data, Distribution, Lead, LeadStatus, Scalar,
+    Schedule, ScheduleKind, Suppression, SuppressionMatch, DEFAULT_REDIAL_WINDOW_S,
 };
 use crate::phone::{NumberReader, Region};
 use crate::request::ScalarOnly;
@@ -178,6 +178,15 @@ struct CompanyFile {
     redial_window_s: Option<u32>,
     #[serde(default)]
     calling_rules: Option<serde_json::Value>,
+    #[serde(default, deserialize_with = "some_objects")]
+    api_keys: Option<Vec<ApiKeyFile>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ApiKeyFile {
+    public_key: String,
+    private_key_sha256: String,
 }
 
 #[derive(Debug, Deserialize)]
@@ -261,6 +270,7 @@ struct SuppressionFile {
 #[derive(Debug)]
 pub struct World {
     companies: HashMap<String, Company>,
+    api_keys: Vec<ApiKey>,
     registries: Vec<crate::RegistrySpec>,
     leads: InMemoryLeadStore,
     schedules: InMemoryScheduleStore,
@@ -318,6 +328,20 @@ impl World {
         &self.companies
     }
 
+    /// Every company's API keys (the companies' `api_keys`), in file order.
+    /// Public keys are unique across the world.
+    ///
+    /// # Example
+    /// ```
+    /// let world = dialgate::World::from_json(&format!(r#"{{"companies": [{{"id": "acme", "cps_limit": 5,
+    ///   "api_keys": [{{"public_key": "pk_acme", "private_key_sha256": "{}"}}]}}]}}"#, "ab".repeat(32))).unwrap();
+    /// assert_eq!(world.api_keys()[0].company_id, "acme");
+    /// assert_eq!(world.api_keys()[0].public_key, "pk_acme");
+    /// ```
+    pub fn api_keys(&self) -> &[ApiKey] {
+        &self.api_keys
+    }
+
     /// The registry lists the world names (its `registries`), to be opened
     /// by a host that reads files; see [`crate::host::Host::with_registries`].
     ///
@@ -364,6 +388,7 @@ impl World {
     ) -> (HashMap<String, Company>, InMemoryEngine) {
         let World {
             companies,
+            api_keys: _,
             registries,
             leads,
             schedules,
@@ -381,9 +406,29 @@ impl World {
     pub(crate) fn from_file(file: WorldFile) -> Result<World, WorldError> {
         let numbers = NumberReader::new();
         let mut companies = HashMap::new();
-        for (i, c) in file.companies.into_iter().enumerate() {
+        let mut api_keys: Vec<ApiKey> = Vec::new();
+        let mut public_keys = HashSet::new();
+        for (i, mut c) in file.companies.into_iter().enumerate() {
             let place = format!("companies[{i}] (`{}`)", c.id);
             id_ok("id", &c.id).map_err(|what| err(&place, what))?;
+            for (j, k) in c
+                .api_keys
+                .take()
+                .unwrap_or_default()
+                .into_iter()
+                .enumerate()
+            {
+                let key_place = format!("{place}.api_keys[{j}]");
+                let key = ApiKey::new(&c.id, &k.public_key, &k.private_key_sha256)
+                    .map_err(|what| err(&key_place, what))?;
+                if !public_keys.insert(key.public_key.clone()) {
+                    return Err(err(
+                        key_place,
+                        format_args!("public key `{}` is already used", key.public_key),
+                    ));
+                }
+                api_keys.push(key);
+            }
             let company = company(c).map_err(|what| err(&place, what))?;
             if companies.contains_key(&company.id) {
                 return Err(err(place, "duplicate company id"));
@@ -491,6 +536,7 @@ impl World {
 
         Ok(World {
             companies,
+            api_keys,
             registries,
             leads,
             schedules,
