@@ -107,7 +107,7 @@ struct Stores {
 
 fn stores() -> Stores {
     let started = Instant::now();
-    let mut schedules = InMemoryScheduleStore::new();
+    let schedules = InMemoryScheduleStore::new();
     for (id, token) in [("sch-solar", "tok-solar"), ("sch-ca", "tok-ca")] {
         schedules
             .insert(Schedule::dialer(id, "acme", token))
@@ -140,7 +140,7 @@ fn stores() -> Stores {
             .expect("a new schedule");
     }
 
-    let mut leads = InMemoryLeadStore::new();
+    let leads = InMemoryLeadStore::new();
     leads.reserve(LEADS as usize);
     // acme's leads are read by the store (`insert`), which keeps the number
     // read: a decision on the lead path in acme's region skips reading it.

@@ -102,7 +102,7 @@ fn main() {
             (Box::new(list), heap)
         }
         "suppressions-insert" => {
-            let mut list = InMemorySuppressionList::new();
+            let list = InMemorySuppressionList::new();
             for i in 0..count {
                 list.insert(entry(i, 0));
             }
@@ -120,7 +120,7 @@ fn main() {
             (Box::new(list), String::new())
         }
         "leads" => {
-            let mut leads = InMemoryLeadStore::new();
+            let leads = InMemoryLeadStore::new();
             for i in 0..count {
                 let (lead, n) = lead(i);
                 leads.insert_read(lead, Some(n)).expect("a new lead");

@@ -19,6 +19,38 @@ pub mod route;
 pub mod shape;
 pub mod suppression;
 
+/// Steps 1 to 5 on the schedule path, for an enrolment: the dialing
+/// schedule's id and the number.
+pub(crate) fn enrol_target(
+    leads: &(impl LeadStore + ?Sized),
+    schedules: &(impl ScheduleStore + ?Sized),
+    reader: &NumberReader,
+    company: &Company,
+    request: &MakeCallRequest,
+) -> Result<(String, crate::phone::E164), Rejection> {
+    let target = shape::check(request)?;
+    let resolved = resolve::resolve(
+        &target,
+        &company.id,
+        company.default_region,
+        leads,
+        schedules,
+    )?;
+    active::check(&resolved.schedule)?;
+    let route = route::route(resolved.schedule, &request.data, &company.id, schedules)?;
+    let Some(dialing) = route.dialing() else {
+        return Err(Rejection::RoutingLoop {
+            route: "empty route".into(),
+        });
+    };
+    let to = match target {
+        shape::Target::Schedule { to, .. } => to,
+        shape::Target::Lead(_) => "",
+    };
+    let number = number::read(to, company.default_region, reader)?;
+    Ok((dialing.id.clone(), number))
+}
+
 /// Runs steps 1 to 7 on `request` for `company` at `now`.
 // The stores, the lists and the reader are the engine's parts, passed as
 // they are rather than bundled for one caller.
