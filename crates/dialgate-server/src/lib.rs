@@ -59,6 +59,7 @@
 mod auth;
 mod holds;
 mod http;
+mod live;
 mod metrics;
 mod routes;
 
@@ -72,7 +73,7 @@ use std::time::{Duration, Instant};
 
 use axum::Router;
 use axum::middleware::{from_fn, from_fn_with_state};
-use axum::routing::{get, post};
+use axum::routing::{get, post, put};
 use chrono::{DateTime, Utc};
 use dialgate::{
     Admission, Admitted, Clock, Company, InMemoryEngine, LocalAdmission, RegistryList, Rejection,
@@ -223,7 +224,10 @@ impl AppBuilder {
                 (local.clone(), Some(local), false)
             }
         };
-        let engine = engine.with_admission(Arc::clone(&admission));
+        // A committed one-off lead is stored (status `one_off`), readable by its id.
+        let engine = engine
+            .with_admission(Arc::clone(&admission))
+            .with_one_off_leads_stored();
         let companies: HashMap<String, Arc<Company>> = companies
             .into_iter()
             .map(|(id, c)| (id, Arc::new(c)))
@@ -429,7 +433,9 @@ impl App {
         let api = Router::new()
             .route(
                 "/api/v1/schedules/make_call",
-                post(routes::make_call).route_layer(auth.clone()),
+                post(routes::make_call)
+                    .put(live::put_schedule_make_call)
+                    .route_layer(auth.clone()),
             )
             .route(
                 "/api/v1/calls/{call_id}/commit",
@@ -437,7 +443,25 @@ impl App {
             )
             .route(
                 "/api/v1/calls/{call_id}/release",
-                post(routes::release).route_layer(auth),
+                post(routes::release).route_layer(auth.clone()),
+            )
+            .route("/api/v1/leads", post(live::enrol).route_layer(auth.clone()))
+            .route(
+                "/api/v1/leads/{id}",
+                get(live::get_lead)
+                    .patch(live::patch_lead)
+                    .delete(live::delete_lead)
+                    .route_layer(auth.clone()),
+            )
+            .route(
+                "/api/v1/schedules/{id}",
+                put(live::put_schedule).route_layer(auth.clone()),
+            )
+            .route(
+                "/api/v1/suppressions",
+                post(live::add_suppression)
+                    .delete(live::remove_suppression)
+                    .route_layer(auth),
             );
         Router::new()
             .route("/healthz", get(routes::healthz))
