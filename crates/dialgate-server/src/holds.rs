@@ -88,7 +88,10 @@ impl Holds {
             .by_id
             .get(call_id)
             .is_some_and(|h| h.company_id == company_id);
-        let taken = match table.by_id.remove(call_id).filter(|_| mine) {
+        if !mine {
+            return (Taken::NotHeld, table.by_id.len());
+        }
+        let taken = match table.by_id.remove(call_id) {
             Some(held) if held.expires_at <= now => Taken::Expired(held.admitted),
             Some(held) => Taken::Held(held.admitted),
             None => Taken::NotHeld,
