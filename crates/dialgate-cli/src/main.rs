@@ -13,10 +13,11 @@ use dialgate::{RegistryList, RegistrySpec, World};
 const USAGE: &str = "usage:
   dialgate run --world WORLD.json [STEPS.jsonl]   decide each step (stdin when no file), one JSON line each
   dialgate check SCENARIO.json...                 run scenarios and compare their expectations
-  dialgate serve --world WORLD.json [--listen ADDR] [--hold-lease-s N]
+  dialgate serve --world WORLD.json [--listen ADDR] [--redis URL] [--hold-lease-s N]
                                                   the HTTP host (POST /api/v1/schedules/make_call)
   dialgate registry build|apply|info ...          build and update do-not-call registry files
-  dialgate help | --help | --version";
+  dialgate help [COMMAND] | --help | --version
+Every command takes --help.";
 
 const RUN_USAGE: &str = "usage: dialgate run --world WORLD.json [STEPS.jsonl]
   Decides each step of STEPS.jsonl (stdin when no file or `-`) against the
@@ -90,7 +91,20 @@ fn main() -> ExitCode {
             let code = dialgate_registry::cli::run(rest, &mut out, &mut err);
             Ok(ExitCode::from(u8::try_from(code).unwrap_or(BAD_INPUT)))
         }
-        Some("-h" | "--help" | "help") => say(USAGE),
+        Some("help") => match rest.first().map(String::as_str) {
+            Some("run") => say(RUN_USAGE),
+            Some("check") => say(CHECK_USAGE),
+            Some("serve") => say(SERVE_USAGE),
+            Some("registry") => {
+                let mut out = io::stdout().lock();
+                let mut err = io::stderr().lock();
+                let help = ["--help".to_owned()];
+                let code = dialgate_registry::cli::run(&help, &mut out, &mut err);
+                Ok(ExitCode::from(u8::try_from(code).unwrap_or(BAD_INPUT)))
+            }
+            _ => say(USAGE),
+        },
+        Some("-h" | "--help") => say(USAGE),
         Some("-V" | "--version") => say(concat!("dialgate ", env!("CARGO_PKG_VERSION"))),
         Some(other) => Err(Failure::BadInput(format!(
             "unknown command `{}`\n{USAGE}",
