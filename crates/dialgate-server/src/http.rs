@@ -16,6 +16,11 @@ use serde_json::{Value, json};
 use crate::AppState;
 
 /// The largest request body, bytes: 64 KiB; more is 413.
+///
+/// # Example
+/// ```
+/// assert_eq!(dialgate_server::MAX_BODY_BYTES, 65_536);
+/// ```
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
 
 /// The `Content-Type` of every JSON answer.

@@ -8,6 +8,10 @@
 //! - `POST /api/v1/calls/{call_id}/commit` and `/release` settle a held
 //!   call; a hold not settled within its lease (60 s by default) is
 //!   committed;
+//! - `POST /api/v1/leads`, `GET`, `PATCH` and `DELETE /api/v1/leads/{id}`,
+//!   `PUT /api/v1/schedules/{id}`, `POST` and `DELETE /api/v1/suppressions`
+//!   change the engine's live stores while decisions run; the next decision
+//!   sees the change whole;
 //! - `GET /healthz`, `GET /readyz` (the admission state answers),
 //!   `GET /metrics` (Prometheus text: decisions by code, the decision
 //!   latency histogram, holds open, admission errors);
