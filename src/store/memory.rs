@@ -136,7 +136,7 @@ impl InMemorySuppressionList {
     /// let list = InMemorySuppressionList::from_entries((0..1000u64).map(|i| {
     ///     Suppression::everywhere(SuppressionMatch::Number(E164::from_digits(17192000000 + i).unwrap()))
     /// }));
-    /// assert_eq!(list.len, 1000);
+    /// assert_eq!(list.len(), 1000);
     /// let hit = E164::from_digits(17192000999).unwrap();
     /// assert!(list.find(hit, "acme", &["s"], chrono::Utc::now()).unwrap().is_some());
     /// ```
@@ -184,7 +184,7 @@ impl InMemorySuppressionList {
     /// let list = InMemorySuppressionList::new();
     /// list.insert(Suppression::everywhere(n));
     /// list.insert(Suppression { company_id: Some("acme".into()), ..Suppression::everywhere(n) });
-    /// assert_eq!(list.len, 2);
+    /// assert_eq!(list.len(), 2);
     /// ```
     pub fn len(&self) -> usize {
         self.len.load(Ordering::Relaxed)
