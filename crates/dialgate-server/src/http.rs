@@ -7,11 +7,11 @@ use std::time::Instant;
 
 use axum::body::{Body, Bytes};
 use axum::extract::{Request, State};
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::{header, HeaderValue, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use dialgate::Company;
-use serde_json::{Value, json};
+use serde_json::{json, Value};
 
 use crate::AppState;
 

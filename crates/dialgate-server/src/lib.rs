@@ -71,13 +71,13 @@ use std::collections::HashMap;
 use std::future::{Future, IntoFuture};
 use std::io;
 use std::net::SocketAddr;
-use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use axum::Router;
 use axum::middleware::{from_fn, from_fn_with_state};
 use axum::routing::{get, post, put};
+use axum::Router;
 use chrono::{DateTime, Utc};
 use dialgate::{
     Admission, Admitted, Clock, Company, InMemoryEngine, LocalAdmission, RegistryList, Rejection,
@@ -529,14 +529,12 @@ impl App {
     ) -> io::Result<()> {
         let timer = tokio::spawn(lease_timer(self.clone()));
         let (stop, stopped) = tokio::sync::watch::channel(false);
-        let mut server = std::pin::pin!(
-            axum::serve(listener, self.router())
-                .with_graceful_shutdown(async move {
-                    let mut stopped = stopped;
-                    let _ = stopped.wait_for(|s| *s).await;
-                })
-                .into_future()
-        );
+        let mut server = std::pin::pin!(axum::serve(listener, self.router())
+            .with_graceful_shutdown(async move {
+                let mut stopped = stopped;
+                let _ = stopped.wait_for(|s| *s).await;
+            })
+            .into_future());
         let result = tokio::select! {
             served = &mut server => served,
             () = shutdown => {
@@ -609,7 +607,7 @@ impl App {
 /// SIGTERM or SIGINT.
 #[cfg(unix)]
 fn shutdown_signal() -> io::Result<impl Future<Output = ()> + Send + 'static> {
-    use tokio::signal::unix::{SignalKind, signal};
+    use tokio::signal::unix::{signal, SignalKind};
     let mut term = signal(SignalKind::terminate())?;
     let mut int = signal(SignalKind::interrupt())?;
     Ok(async move {

@@ -6,18 +6,18 @@
 use std::borrow::Cow;
 use std::sync::Arc;
 
-use axum::Extension;
 use axum::extract::{Path, Request, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
+use axum::Extension;
 use dialgate::{
     Company, EnrolError, EnrolRequest, Lead, LeadChange, LeadStatus, LeadStore, Put, StoreError,
 };
-use serde_json::{Value, json};
+use serde_json::{json, Value};
 
-use crate::AppState;
-use crate::http::{ApiError, Caller, Outcome, json_body, json_response};
+use crate::http::{json_body, json_response, ApiError, Caller, Outcome};
 use crate::routes::rejection_response;
+use crate::AppState;
 
 /// A lead as in the world file, its number in E.164 when it reads.
 fn lead_json(lead: &Lead, company: &Company, app: &AppState) -> Value {

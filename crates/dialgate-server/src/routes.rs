@@ -1,20 +1,20 @@
 //! make_call, commit and release of held calls, and the operations routes.
 
 use std::borrow::Cow;
-use std::sync::Arc;
 use std::sync::atomic::Ordering;
+use std::sync::Arc;
 
-use axum::Extension;
 use axum::body::Body;
 use axum::extract::{Path, Request, State};
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
+use axum::Extension;
 use chrono::{DateTime, Utc};
 use dialgate::Rejection;
 use serde_json::json;
 
 use crate::holds::Taken;
-use crate::http::{ApiError, Caller, Outcome, json_body, json_response};
+use crate::http::{json_body, json_response, ApiError, Caller, Outcome};
 use crate::{AppState, Decision};
 
 /// The status of a rejection, as the contract's table has it. The match is
@@ -214,7 +214,11 @@ async fn settle(
         Err(e) => e.into_response(),
     };
     let code = if response.status() == StatusCode::OK {
-        if commit { "committed" } else { "released" }
+        if commit {
+            "committed"
+        } else {
+            "released"
+        }
     } else {
         "unavailable"
     };

@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use dialgate::{Admission, FakeClock, World};
 use dialgate_server::{App, Options};
-use reqwest::header::{CONTENT_TYPE, HeaderMap};
+use reqwest::header::{HeaderMap, CONTENT_TYPE};
 use serde_json::Value;
 
 /// The test world: `acme` (100 cps, 30 s redial window), `globex` (3600 s
