@@ -14,7 +14,7 @@ use dialgate::Rejection;
 use serde_json::json;
 
 use crate::holds::Taken;
-use crate::http::{json_body, json_response, ApiError, Caller, Outcome};
+use crate::http::{json_body, json_bytes, json_response, ApiError, Caller, Outcome};
 use crate::{AppState, Decision};
 
 /// The status of a rejection, as the contract's table has it. The match is
@@ -119,7 +119,7 @@ async fn make_call_inner(app: Arc<AppState>, request: Request) -> Result<Respons
     Ok(match decision {
         Decision::Rejected(rejection) => rejection_response(&rejection, app.clock.now()),
         Decision::Admitted { line, call_id } => {
-            let mut response = json_response(StatusCode::OK, &line);
+            let mut response = json_bytes(StatusCode::OK, line);
             response.extensions_mut().insert(Outcome {
                 code: Some(Cow::Borrowed(crate::metrics::ADMITTED)),
                 call_id: Some(call_id),
