@@ -85,7 +85,7 @@ fn bad_keys_name_their_place() {
             "unknown field `private_key`",
         ),
         (
-            format!(r#"[{{"public_key": "pk"}}]"#),
+            r#"[{"public_key": "pk"}]"#.to_owned(),
             "missing field `private_key_sha256`",
         ),
         (
