@@ -288,3 +288,16 @@ fn an_unknown_command_lists_the_commands() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("dialgate serve"));
 }
+
+#[test]
+fn run_ends_with_a_summary_by_code_on_stderr() {
+    let out = run(&["run", "--world", "examples/world.json", "examples/requests.jsonl"]);
+    assert_eq!(out.status.code(), Some(0));
+    let err = String::from_utf8_lossy(&out.stderr);
+    let last = err.lines().last().unwrap_or_default();
+    let steps = String::from_utf8_lossy(&out.stdout).lines().count();
+    assert!(last.starts_with(&format!("dialgate: {steps} steps: ")), "{last}");
+    for code in ["admitted 12", "suppressed_contact 3", "recently_dialed 3", "settled 2"] {
+        assert!(last.contains(code), "{code}: {last}");
+    }
+}
