@@ -291,13 +291,106 @@ fn an_unknown_command_lists_the_commands() {
 
 #[test]
 fn run_ends_with_a_summary_by_code_on_stderr() {
-    let out = run(&["run", "--world", "examples/world.json", "examples/requests.jsonl"]);
+    let out = run(&[
+        "run",
+        "--world",
+        "examples/world.json",
+        "examples/requests.jsonl",
+    ]);
     assert_eq!(out.status.code(), Some(0));
     let err = String::from_utf8_lossy(&out.stderr);
     let last = err.lines().last().unwrap_or_default();
     let steps = String::from_utf8_lossy(&out.stdout).lines().count();
-    assert!(last.starts_with(&format!("dialgate: {steps} steps: ")), "{last}");
-    for code in ["admitted 12", "suppressed_contact 3", "recently_dialed 3", "settled 2"] {
+    assert!(
+        last.starts_with(&format!("dialgate: {steps} steps: ")),
+        "{last}"
+    );
+    for code in [
+        "admitted 12",
+        "suppressed_contact 3",
+        "recently_dialed 3",
+        "settled 2",
+    ] {
         assert!(last.contains(code), "{code}: {last}");
+    }
+}
+
+#[test]
+fn each_request_is_one_json_log_line_without_keys() {
+    let mut child = dialgate()
+        .args([
+            "serve",
+            "--world",
+            "examples/world.json",
+            "--listen",
+            "127.0.0.1:0",
+        ])
+        .env_remove("DIALGATE_LOG")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn dialgate serve");
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().expect("stdout"))
+        .read_line(&mut line)
+        .expect("the ready line");
+    let addr = line
+        .trim_end()
+        .trim_start_matches("listening on http://")
+        .to_owned();
+    let send = |request: String| {
+        let mut stream = TcpStream::connect(&addr).expect("connect");
+        stream.write_all(request.as_bytes()).expect("send");
+        read_reply(stream)
+    };
+    let ok = send(make_call_request(
+        r#"{"schedule_id": "123", "to": "+17195550199"}"#,
+    ));
+    let call_id = ok
+        .split(r#""id":""#)
+        .nth(1)
+        .and_then(|r| r.split('"').next())
+        .expect("a call id")
+        .to_owned();
+    send(make_call_request("{}").replace(SUNRISE, "cGtfc3VucmlzZV80ZjFjMmE6c2tfd3Jvbmc="));
+    terminate(child.id());
+    let status = child.wait().expect("wait");
+    assert_eq!(status.code(), Some(0));
+    let mut log = String::new();
+    child
+        .stderr
+        .take()
+        .expect("stderr")
+        .read_to_string(&mut log)
+        .expect("log");
+    let lines: Vec<serde_json::Value> = log
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
+        .collect();
+    let requests: Vec<&serde_json::Value> =
+        lines.iter().filter(|l| l["message"] == "request").collect();
+    assert_eq!(requests.len(), 2, "{log}");
+    let admitted = requests[0];
+    assert_eq!(admitted["method"], "POST");
+    assert_eq!(admitted["path"], "/api/v1/schedules/make_call");
+    assert_eq!(admitted["status"], 200);
+    assert_eq!(admitted["company"], "sunrise-solar");
+    assert_eq!(admitted["code"], "admitted");
+    assert_eq!(admitted["call_id"], call_id.as_str());
+    assert!(admitted["latency_us"].is_u64());
+    assert_eq!(
+        (requests[1]["status"].as_u64(), requests[1]["code"].as_str()),
+        (Some(401), Some("unauthorized"))
+    );
+    for secret in [
+        "sk_sunrise",
+        "sk_wrong",
+        SUNRISE,
+        "cGtfc3VucmlzZV80ZjFjMmE6c2tfd3Jvbmc",
+        "Authorization",
+        "authorization",
+    ] {
+        assert!(!log.contains(secret), "`{secret}` in the log:\n{log}");
     }
 }
