@@ -433,7 +433,7 @@ impl App {
     /// How many calls are held (admitted with `?hold=true`, not settled).
     ///
     /// # Example
-    /// See [`App`].
+    /// See the crate's documentation.
     pub fn holds_open(&self) -> usize {
         self.state.holds.len()
     }

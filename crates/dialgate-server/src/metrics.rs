@@ -1,7 +1,7 @@
 //! `/metrics`: Prometheus text from a recorder of this host's own.
 //!
-//! The recorder is not installed as the process's global one: each [`App`]
-//! (crate::App) keeps its own, so that several hosts in one process (the
+//! The recorder is not installed as the process's global one: each `App`
+//! keeps its own, so that several hosts in one process (the
 //! tests start dozens) count apart. Every counter is registered once, up
 //! front; a decision bumps a handle, with no lookup by name.
 
