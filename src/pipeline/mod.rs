@@ -66,7 +66,7 @@ pub(crate) fn plan(
     now: DateTime<Utc>,
 ) -> Result<Plan, Rejection> {
     let target = shape::check(request)?;
-    let resolved = resolve::resolve(
+    let mut resolved = resolve::resolve(
         &target,
         &company.id,
         company.default_region,
@@ -75,10 +75,14 @@ pub(crate) fn plan(
     )?;
     active::check(&resolved.schedule)?;
 
-    // The lead path routes on the lead's data overlaid by the request's.
-    let data: Data = match &resolved.lead {
+    // The lead path routes on the lead's data overlaid by the request's
+    // (taken from a lead the store handed over, copied from one it lends).
+    let data: Data = match &mut resolved.lead {
         Some(lead) => {
-            let mut data = lead.data.clone();
+            let mut data = match lead {
+                crate::Found::Owned(lead) => std::mem::take(&mut lead.data),
+                lead => lead.data.clone(),
+            };
             data.extend(request.data.iter().map(|(k, v)| (k.clone(), v.clone())));
             data
         }
@@ -120,6 +124,7 @@ pub(crate) fn plan(
     )?;
 
     let (lead_id, lead_origin) = match choice {
+        lead::Choice::Existing(crate::Found::Owned(lead)) => (Some(lead.id), LeadOrigin::Existing),
         lead::Choice::Existing(lead) => (Some(lead.id.clone()), LeadOrigin::Existing),
         lead::Choice::OneOff => (None, LeadOrigin::OneOff),
     };

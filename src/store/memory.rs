@@ -36,6 +36,7 @@ use crate::phone::E164;
 mod hash;
 mod leads;
 mod numbers;
+mod pack;
 mod schedules;
 pub(crate) mod table;
 
