@@ -119,6 +119,18 @@ async fn every_row_of_the_status_table() {
             assert_eq!(a.body["ok"], false);
             assert!(!a.body["error"]["message"].as_str().unwrap().is_empty());
         }
+        // Retry-After exactly when the error has retry_at.
+        let retry_at = a.body["error"].get("retry_at").is_some();
+        assert_eq!(
+            retry_at,
+            status == 429 || code == "outside_calling_window",
+            "{body}"
+        );
+        assert_eq!(a.header("retry-after").is_some(), retry_at, "{body}");
+        if retry_at {
+            let secs: u64 = a.header("retry-after").unwrap().parse().unwrap();
+            assert!(secs >= 1);
+        }
     }
 
     // call_cap_reached: `ruled` may call a number once an hour; its redial
