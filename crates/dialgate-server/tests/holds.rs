@@ -306,3 +306,57 @@ async fn metrics_are_prometheus_text() {
         assert!(text.contains(needle), "{needle} in\n{text}");
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn decisions_on_the_blocking_pool_answer_the_same() {
+    // An admission given to the builder may block (Redis): decisions,
+    // commits and releases then run on the blocking pool.
+    let admission = std::sync::Arc::new(dialgate::LocalAdmission::new());
+    let s = Server::start_with(support::WORLD, Options::default(), Some(admission)).await;
+    let id = hold(&s, "globex", ONE_OFF).await;
+    assert_eq!(
+        s.make_call("globex", ONE_OFF).await.code(),
+        "duplicate_concurrent_lead"
+    );
+    let a = s
+        .post(&format!("/api/v1/calls/{id}/commit"), "globex", "")
+        .await;
+    assert_eq!(a.status, 200);
+    assert_eq!(
+        s.make_call("globex", ONE_OFF).await.code(),
+        "recently_dialed"
+    );
+    assert_eq!(s.get("/readyz", None).await.status, 200);
+    let a = s
+        .post(
+            "/api/v1/leads",
+            "globex",
+            r#"{"schedule_id": "g-1", "number": "+13035550140"}"#,
+        )
+        .await;
+    assert_eq!(a.status, 201);
+}
+
+#[tokio::test]
+async fn a_request_slower_than_the_timeout_is_a_json_408() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let options = Options {
+        request_timeout: Duration::from_millis(200),
+        ..Options::default()
+    };
+    let s = Server::start_with(support::WORLD, options, None).await;
+    let mut stream = tokio::net::TcpStream::connect(s.base.trim_start_matches("http://"))
+        .await
+        .unwrap();
+    // A body that never comes.
+    let head = "POST /api/v1/schedules/make_call HTTP/1.1\r\nHost: x\r\n\
+        Authorization: Basic cGtfYWNtZTpza19hY21l\r\nContent-Type: application/json\r\n\
+        Content-Length: 100\r\n\r\n{";
+    stream.write_all(head.as_bytes()).await.unwrap();
+    let mut reply = vec![0u8; 4096];
+    let n = stream.read(&mut reply).await.unwrap();
+    let reply = String::from_utf8_lossy(&reply[..n]);
+    assert!(reply.starts_with("HTTP/1.1 408"), "{reply}");
+    assert!(reply.contains("application/json"), "{reply}");
+    assert!(reply.contains(r#""code":"request_timeout""#), "{reply}");
+}
