@@ -35,8 +35,8 @@ pub use clock::{Clock, FakeClock, SystemClock};
 pub use engine::{Admitted, Committed, Engine, SettleError};
 pub use enrol::{EnrolError, EnrolRequest, Enrolled};
 pub use model::{
-    Company, Condition, ConditionOp, Data, Distribution, Lead, LeadStatus, Scalar, Schedule,
-    ScheduleKind, Suppression, SuppressionMatch,
+    ApiKey, Company, Condition, ConditionOp, Data, Distribution, Lead, LeadStatus, Scalar,
+    Schedule, ScheduleKind, Suppression, SuppressionMatch,
 };
 pub use phone::{NumberError, NumberReader, Region, E164};
 pub use registry::{RegistryList, RegistrySpec};

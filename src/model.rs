@@ -168,6 +168,113 @@ impl Company {
     }
 }
 
+/// One of a company's API keys (the world file's `api_keys`): the public
+/// key a caller sends, and the SHA-256 of its private key. The private key
+/// itself is never stored; a host compares the digest of what it is sent
+/// with [`ApiKey::private_key_sha256`] in constant time.
+///
+/// # Example
+/// ```
+/// use dialgate::ApiKey;
+/// let key = ApiKey::new("acme", "pk_acme", "2c26b46b68ffc68ff99b453c1d30413413422d706483bfa0f98a5e886266e7ae").unwrap();
+/// assert_eq!(key.company_id, "acme");
+/// assert_eq!(key.private_key_sha256[0], 0x2c);
+/// assert!(ApiKey::new("acme", "pk_acme", "2C26").is_err());
+/// ```
+#[derive(Clone, PartialEq, Eq)]
+pub struct ApiKey {
+    /// The company the key authenticates.
+    pub company_id: String,
+    /// The public key (the user-id of HTTP Basic authentication).
+    pub public_key: String,
+    /// The SHA-256 digest of the private key.
+    pub private_key_sha256: [u8; 32],
+}
+
+impl fmt::Debug for ApiKey {
+    // The digest is not the key, but there is no reason to print it.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ApiKey")
+            .field("company_id", &self.company_id)
+            .field("public_key", &self.public_key)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The longest public key, bytes.
+pub const MAX_PUBLIC_KEY_BYTES: usize = 128;
+
+impl ApiKey {
+    /// A key from its public key and the lowercase hex SHA-256 of its
+    /// private key.
+    ///
+    /// # Errors
+    /// A message naming the field: a public key that is empty, longer than
+    /// [`MAX_PUBLIC_KEY_BYTES`], or holds `:` (which HTTP Basic
+    /// authentication cannot carry in a user-id), whitespace or a control
+    /// character; a digest that is not 64 lowercase hex characters.
+    ///
+    /// # Example
+    /// ```
+    /// use dialgate::ApiKey;
+    /// let err = ApiKey::new("acme", "pk:acme", &"0".repeat(64)).unwrap_err();
+    /// assert_eq!(err, "`public_key` holds `:`, which Basic authentication cannot carry");
+    /// ```
+    pub fn new(
+        company_id: &str,
+        public_key: &str,
+        private_key_sha256: &str,
+    ) -> Result<ApiKey, String> {
+        if public_key.is_empty() {
+            return Err("`public_key` is empty".into());
+        }
+        if public_key.len() > MAX_PUBLIC_KEY_BYTES {
+            return Err(format!(
+                "`public_key` is longer than {MAX_PUBLIC_KEY_BYTES} bytes"
+            ));
+        }
+        if public_key.contains(':') {
+            return Err("`public_key` holds `:`, which Basic authentication cannot carry".into());
+        }
+        if public_key
+            .chars()
+            .any(|c| c.is_whitespace() || c.is_control())
+        {
+            return Err("`public_key` holds whitespace or a control character".into());
+        }
+        let digest = sha256_hex(private_key_sha256).ok_or_else(|| {
+            "`private_key_sha256` is not 64 lowercase hex characters (the SHA-256 of the private key)"
+                .to_owned()
+        })?;
+        Ok(ApiKey {
+            company_id: company_id.to_owned(),
+            public_key: public_key.to_owned(),
+            private_key_sha256: digest,
+        })
+    }
+}
+
+/// 64 lowercase hex characters as 32 bytes.
+fn sha256_hex(text: &str) -> Option<[u8; 32]> {
+    fn nibble(c: u8) -> Option<u8> {
+        match c {
+            b'0'..=b'9' => Some(c - b'0'),
+            b'a'..=b'f' => Some(c - b'a' + 10),
+            _ => None,
+        }
+    }
+    let bytes = text.as_bytes();
+    if bytes.len() != 64 {
+        return None;
+    }
+    let mut out = [0u8; 32];
+    for (slot, pair) in out.iter_mut().zip(bytes.chunks_exact(2)) {
+        let [hi, lo] = pair else { return None };
+        *slot = (nibble(*hi)? << 4) | nibble(*lo)?;
+    }
+    Some(out)
+}
+
 /// Whether a schedule dials or routes.
 ///
 /// # Example

@@ -13,8 +13,8 @@ use serde::Deserialize;
 
 use crate::clock::Clock;
 use crate::model::{
-    Company, Condition, ConditionOp, Data, Distribution, Lead, LeadStatus, Scalar, Schedule,
-    ScheduleKind, Suppression, SuppressionMatch, DEFAULT_REDIAL_WINDOW_S,
+    ApiKey, Company, Condition, ConditionOp, Data, Distribution, Lead, LeadStatus, Scalar,
+    Schedule, ScheduleKind, Suppression, SuppressionMatch, DEFAULT_REDIAL_WINDOW_S,
 };
 use crate::phone::{NumberReader, Region};
 use crate::request::ScalarOnly;
@@ -178,6 +178,15 @@ struct CompanyFile {
     redial_window_s: Option<u32>,
     #[serde(default)]
     calling_rules: Option<serde_json::Value>,
+    #[serde(default, deserialize_with = "some_objects")]
+    api_keys: Option<Vec<ApiKeyFile>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ApiKeyFile {
+    public_key: String,
+    private_key_sha256: String,
 }
 
 #[derive(Debug, Deserialize)]
@@ -261,6 +270,7 @@ struct SuppressionFile {
 #[derive(Debug)]
 pub struct World {
     companies: HashMap<String, Company>,
+    api_keys: Vec<ApiKey>,
     registries: Vec<crate::RegistrySpec>,
     leads: InMemoryLeadStore,
     schedules: InMemoryScheduleStore,
@@ -318,6 +328,20 @@ impl World {
         &self.companies
     }
 
+    /// Every company's API keys (the companies' `api_keys`), in file order.
+    /// Public keys are unique across the world.
+    ///
+    /// # Example
+    /// ```
+    /// let world = dialgate::World::from_json(&format!(r#"{{"companies": [{{"id": "acme", "cps_limit": 5,
+    ///   "api_keys": [{{"public_key": "pk_acme", "private_key_sha256": "{}"}}]}}]}}"#, "ab".repeat(32))).unwrap();
+    /// assert_eq!(world.api_keys()[0].company_id, "acme");
+    /// assert_eq!(world.api_keys()[0].public_key, "pk_acme");
+    /// ```
+    pub fn api_keys(&self) -> &[ApiKey] {
+        &self.api_keys
+    }
+
     /// The registry lists the world names (its `registries`), to be opened
     /// by a host that reads files; see [`crate::host::Host::with_registries`].
     ///
@@ -364,6 +388,7 @@ impl World {
     ) -> (HashMap<String, Company>, InMemoryEngine) {
         let World {
             companies,
+            api_keys: _,
             registries,
             leads,
             schedules,
@@ -381,9 +406,29 @@ impl World {
     pub(crate) fn from_file(file: WorldFile) -> Result<World, WorldError> {
         let numbers = NumberReader::new();
         let mut companies = HashMap::new();
-        for (i, c) in file.companies.into_iter().enumerate() {
+        let mut api_keys: Vec<ApiKey> = Vec::new();
+        let mut public_keys = HashSet::new();
+        for (i, mut c) in file.companies.into_iter().enumerate() {
             let place = format!("companies[{i}] (`{}`)", c.id);
             id_ok("id", &c.id).map_err(|what| err(&place, what))?;
+            for (j, k) in c
+                .api_keys
+                .take()
+                .unwrap_or_default()
+                .into_iter()
+                .enumerate()
+            {
+                let key_place = format!("{place}.api_keys[{j}]");
+                let key = ApiKey::new(&c.id, &k.public_key, &k.private_key_sha256)
+                    .map_err(|what| err(&key_place, what))?;
+                if !public_keys.insert(key.public_key.clone()) {
+                    return Err(err(
+                        key_place,
+                        format_args!("public key `{}` is already used", key.public_key),
+                    ));
+                }
+                api_keys.push(key);
+            }
             let company = company(c).map_err(|what| err(&place, what))?;
             if companies.contains_key(&company.id) {
                 return Err(err(place, "duplicate company id"));
@@ -493,6 +538,7 @@ impl World {
 
         Ok(World {
             companies,
+            api_keys,
             registries,
             leads,
             schedules,
@@ -677,4 +723,98 @@ fn suppression(
         schedule_id: s.schedule_id,
         expires_at,
     })
+}
+
+/// A JSON object body with `company_id` checked and filled in: absent, or
+/// equal to `company_id` (a host's API takes records of the caller's
+/// company only); `null` and another company are errors.
+fn owned_object(
+    body: &[u8],
+    company_id: &str,
+) -> Result<serde_json::Map<String, serde_json::Value>, String> {
+    let mut object: serde_json::Map<String, serde_json::Value> = serde_json::from_slice(body)
+        .map_err(|e| {
+            format!(
+                "the body is not a JSON object: {}",
+                one_line(&e.to_string())
+            )
+        })?;
+    match object.get("company_id") {
+        None => {}
+        Some(serde_json::Value::String(id)) if id == company_id => {}
+        Some(_) => return Err("`company_id` is the caller's company: leave it out".to_owned()),
+    }
+    object.insert("company_id".into(), company_id.into());
+    Ok(object)
+}
+
+/// Reads a schedule as the HTTP host's `PUT /api/v1/schedules/{id}` takes
+/// it: a schedule object as in the world file, without `company_id` (it is
+/// `company_id`'s), its `id` left out or equal to `id`; checked as the world
+/// loader checks it.
+///
+/// # Errors
+/// A one-line message naming the field.
+///
+/// # Example
+/// ```
+/// let s = dialgate::world::schedule_from_json("acme", "sch-new", br#"{"lead_token": "tok-new", "active": false}"#).unwrap();
+/// assert_eq!((s.id.as_str(), s.company_id.as_str(), s.active), ("sch-new", "acme", false));
+/// let err = dialgate::world::schedule_from_json("acme", "sch-new", br#"{"id": "other", "lead_token": "t"}"#).unwrap_err();
+/// assert_eq!(err, "`id` is `other`, not the path's `sch-new`");
+/// let err = dialgate::world::schedule_from_json("acme", "s", br#"{"lead_token": "t", "kind": "router", "distributions": [{"id": "d"}]}"#).unwrap_err();
+/// assert!(err.contains("target_schedule_id"), "{err}");
+/// ```
+pub fn schedule_from_json(company_id: &str, id: &str, body: &[u8]) -> Result<Schedule, String> {
+    let mut object = owned_object(body, company_id)?;
+    match object.get("id") {
+        None | Some(serde_json::Value::Null) => {}
+        Some(serde_json::Value::String(given)) if given == id => {}
+        Some(serde_json::Value::String(given)) => {
+            return Err(one_line(&format!(
+                "`id` is `{given}`, not the path's `{id}`"
+            )))
+        }
+        Some(_) => return Err("`id` must be a string".into()),
+    }
+    object.insert("id".into(), id.into());
+    let text = serde_json::to_string(&object).map_err(|e| e.to_string())?;
+    let file: ScheduleFile = serde_json::from_str::<Object<_>>(&text)
+        .map(|o| o.0)
+        .map_err(|e| one_line(&e.to_string()))?;
+    id_ok("id", &file.id).and_then(|()| id_ok("lead_token", &file.lead_token))?;
+    schedule(file).map_err(|e| one_line(&e))
+}
+
+/// Reads a suppression entry as the HTTP host's `POST` and `DELETE
+/// /api/v1/suppressions` take it: an entry as in the world file, without
+/// `company_id` (it is `company`'s), its number read in the company's
+/// region.
+///
+/// # Errors
+/// A one-line message naming the field.
+///
+/// # Example
+/// ```
+/// use dialgate::{Company, NumberReader};
+/// let acme = Company::new("acme", 5).unwrap();
+/// let e = dialgate::world::suppression_from_json(&acme, br#"{"number": "(719) 555-1234"}"#, &NumberReader::new()).unwrap();
+/// assert_eq!(e.company_id.as_deref(), Some("acme"));
+/// assert_eq!(e.matcher.to_string(), "number +17195551234");
+/// let err = dialgate::world::suppression_from_json(&acme, br#"{"number": "1", "prefix": "+1"}"#, &NumberReader::new()).unwrap_err();
+/// assert_eq!(err, "give exactly one of `number` or `prefix`");
+/// ```
+pub fn suppression_from_json(
+    company: &Company,
+    body: &[u8],
+    numbers: &NumberReader,
+) -> Result<Suppression, String> {
+    let object = owned_object(body, &company.id)?;
+    let text = serde_json::to_string(&object).map_err(|e| e.to_string())?;
+    let file: SuppressionFile = serde_json::from_str::<Object<_>>(&text)
+        .map(|o| o.0)
+        .map_err(|e| one_line(&e.to_string()))?;
+    let mut companies = HashMap::new();
+    companies.insert(company.id.clone(), company.clone());
+    suppression(file, &companies, numbers).map_err(|e| one_line(&e))
 }
