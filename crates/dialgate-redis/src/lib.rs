@@ -397,11 +397,12 @@ impl RedisAdmission {
     /// whose command failed at the connection level is dropped.
     fn with_connection<T>(
         &self,
-        f: impl FnOnce(&mut Connection) -> RedisResult<T>,
+        f: impl Fn(&mut Connection) -> RedisResult<T>,
     ) -> Result<T, String> {
         let shared = &*self.shared;
         shared.breaker.allow()?;
         let pooled = lock(&shared.idle).pop();
+        let from_pool = pooled.is_some();
         let mut con = match pooled {
             Some(con) => con,
             None => match self.connect() {
@@ -413,7 +414,22 @@ impl RedisAdmission {
                 }
             },
         };
-        match f(&mut con) {
+        let mut result = f(&mut con);
+        if from_pool && result.as_ref().is_err_and(is_dead_connection) {
+            // An idle connection the server closed (a restart, an idle
+            // timeout): the pool is stale. Once more on a new connection; if
+            // the first did reach a server, the retry can only refuse (its
+            // claims are taken): a wrong no at worst, never a wrong yes.
+            lock(&shared.idle).clear();
+            match self.connect() {
+                Ok(fresh) => {
+                    con = fresh;
+                    result = f(&mut con);
+                }
+                Err(e) => result = Err(e),
+            }
+        }
+        match result {
             Ok(value) => {
                 shared.breaker.close();
                 let mut idle = lock(&shared.idle);
@@ -699,6 +715,12 @@ impl Breaker {
 /// the breaker opens, and the connection is not reused.
 fn is_connection_failure(e: &RedisError) -> bool {
     e.is_io_error() || e.is_timeout() || e.is_connection_refusal() || e.is_connection_dropped()
+}
+
+/// A connection found closed (not a timeout: a command that timed out may
+/// still be running).
+fn is_dead_connection(e: &RedisError) -> bool {
+    !e.is_timeout() && (e.is_connection_dropped() || e.is_io_error())
 }
 
 /// What failed, for a human: never the URL or a credential.
