@@ -22,21 +22,23 @@
 -- {4, sec, ns} over the CPS limit, passes from then.
 
 local E9 = 1000000000
+local floor, ceil, max, format = math.floor, math.ceil, math.max, string.format
+local tonumber, call = tonumber, redis.call
 
-local function fmt(x) return string.format('%d', x) end
+local function fmt(x) return format('%d', x) end
 
 -- (a * b) // d and (a * b) % d, for 0 <= a, b, d < 2^32, exactly: b is split
 -- in 16-bit halves so no product passes 2^49.
 local function muldiv(a, b, d)
-  local bh = math.floor(b / 65536)
+  local bh = floor(b / 65536)
   local bl = b - bh * 65536
   local x = a * bh
-  local q1 = math.floor(x / d)
+  local q1 = floor(x / d)
   local r1 = x - q1 * d
   while r1 < 0 do q1 = q1 - 1; r1 = r1 + d end
   while r1 >= d do q1 = q1 + 1; r1 = r1 - d end
   local y = r1 * 65536 + a * bl
-  local q2 = math.floor(y / d)
+  local q2 = floor(y / d)
   local r2 = y - q2 * d
   while r2 < 0 do q2 = q2 - 1; r2 = r2 + d end
   while r2 >= d do q2 = q2 + 1; r2 = r2 - d end
@@ -51,7 +53,7 @@ end
 -- The time: the server's clock, or the decision's.
 local ts, tn
 if ARGV[1] == 's' then
-  local now = redis.call('TIME')
+  local now = call('TIME')
   ts = tonumber(now[1])
   tn = tonumber(now[2]) * 1000
 else
@@ -70,7 +72,8 @@ local ncaps = tonumber(ARGV[12])
 
 -- The company: high-water mark, GCRA, retention.
 local hw_s, hw_n, scale, tat_s, tat_n, tat_f, ret = nil, nil, 0, 0, 0, 0, 0
-local state = redis.call('GET', KEYS[1])
+local got = call('MGET', KEYS[1], KEYS[2], KEYS[3])
+local state, raw, held = got[1], got[2], got[3]
 if state then
   local a, b, c, d, e, f, g = string.match(state, '^(%d+) (%d+) (%d+) (%d+) (%d+) (%d+) (%d+)$')
   if a then
@@ -86,7 +89,6 @@ if hw_s and before(ns, nn, hw_s, hw_n) then ns, nn = hw_s, hw_n end
 -- Step 9: a one-off lead in flight (one whose lease ended counts as
 -- committed, no longer in flight).
 if one_off then
-  local held = redis.call('GET', KEYS[3])
   if held then
     local _, hs, hn = string.match(held, '^(%d+) (%d+) (%d+)$')
     local leased_out = false
@@ -100,7 +102,7 @@ if one_off then
 end
 
 -- The retention: the longest window or cap the company has had.
-local keep = math.max(ret, window)
+local keep = max(ret, window)
 local caps = {}
 for i = 1, ncaps do
   local calls, per = tonumber(ARGV[11 + 2 * i]), tonumber(ARGV[12 + 2 * i])
@@ -111,7 +113,6 @@ end
 -- The number's dials, those still kept; the latest of them.
 local dials = {}
 local last_s, last_n = nil, nil
-local raw = redis.call('GET', KEYS[2])
 if raw then
   for c, s, n in string.gmatch(raw, '(%d+) (%d+) (%d+)') do
     local ds, dn = tonumber(s), tonumber(n)
@@ -186,18 +187,18 @@ while tat_n >= E9 do tat_n = tat_n - E9; tat_s = tat_s + 1 end
 -- Every guard passed: claim it all. Each key lives as long as a decision
 -- can see it, plus the margin.
 local lease_ms = 0
-if lease_s >= 0 then lease_ms = lease_s * 1000 + math.ceil(lease_n / 1000000) end
-local tat_ms = (tat_s - ns) * 1000 + math.ceil((tat_n - nn) / 1000000) + 1
-local company_ms = math.max(keep * 1000, lease_ms, tat_ms, 1) + margin
-redis.call('SET', KEYS[1], fmt(ns) .. ' ' .. fmt(nn) .. ' ' .. fmt(c) .. ' ' .. fmt(tat_s) .. ' ' ..
+if lease_s >= 0 then lease_ms = lease_s * 1000 + ceil(lease_n / 1000000) end
+local tat_ms = (tat_s - ns) * 1000 + ceil((tat_n - nn) / 1000000) + 1
+local company_ms = max(keep * 1000, lease_ms, tat_ms, 1) + margin
+call('SET', KEYS[1], fmt(ns) .. ' ' .. fmt(nn) .. ' ' .. fmt(c) .. ' ' .. fmt(tat_s) .. ' ' ..
   fmt(tat_n) .. ' ' .. fmt(tat_f) .. ' ' .. fmt(keep), 'PX', fmt(company_ms))
 local parts = {}
 for _, d in ipairs(dials) do
   parts[#parts + 1] = d[1] .. ' ' .. fmt(d[2]) .. ' ' .. fmt(d[3])
 end
 parts[#parts + 1] = claim .. ' ' .. fmt(ns) .. ' ' .. fmt(nn)
-redis.call('SET', KEYS[2], table.concat(parts, ' '), 'PX', fmt(math.max(keep * 1000, 1) + margin))
+call('SET', KEYS[2], table.concat(parts, ' '), 'PX', fmt(max(keep * 1000, 1) + margin))
 if one_off then
-  redis.call('SET', KEYS[3], claim .. ' ' .. fmt(ns) .. ' ' .. fmt(nn), 'PX', fmt(inflight_ttl))
+  call('SET', KEYS[3], claim .. ' ' .. fmt(ns) .. ' ' .. fmt(nn), 'PX', fmt(inflight_ttl))
 end
 return {0, ns, nn}

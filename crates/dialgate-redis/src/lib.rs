@@ -824,7 +824,7 @@ mod tests {
     fn split_and_instant_round_trip() {
         let t = dialgate::timefmt::parse("2026-11-26T15:00:00.123456789Z").unwrap();
         let (s, n) = split(t);
-        assert_eq!((s, n), (1_764_169_200, 123_456_789));
+        assert_eq!((s, n), (1_795_705_200, 123_456_789));
         assert_eq!(instant(s, n), t);
         assert_eq!(
             instant(9_223_372_037, 0).timestamp_nanos_opt(),
