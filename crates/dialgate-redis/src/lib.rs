@@ -153,6 +153,11 @@ pub struct RedisOptions {
     /// cover a run whose steps go slower than the wall clock (an hour by
     /// default).
     pub ttl_margin: Duration,
+    /// With replicas: after an admission, `WAIT` for this many replicas to
+    /// have it, at most this long; fewer answers `unavailable` (the claims
+    /// stay: a wrong no, never a claim a failover could forget). `None`
+    /// (the default) does not wait.
+    pub wait_replicas: Option<(u32, Duration)>,
     /// Without a hold lease: how long an in-flight one-off lead's key lives
     /// at most (a day by default), so a process that died holding it does
     /// not block its number for ever.
@@ -171,6 +176,7 @@ impl fmt::Debug for RedisOptions {
             .field("pool_size", &self.pool_size)
             .field("ttl_margin", &self.ttl_margin)
             .field("unleased_hold_ttl", &self.unleased_hold_ttl)
+            .field("wait_replicas", &self.wait_replicas)
             .finish_non_exhaustive()
     }
 }
@@ -197,6 +203,7 @@ impl RedisOptions {
             pool_size: 64,
             ttl_margin: Duration::from_secs(1),
             unleased_hold_ttl: Duration::from_secs(86_400),
+            wait_replicas: None,
         }
     }
 
@@ -575,9 +582,30 @@ impl Admission for RedisAdmission {
             part: "admission".into(),
             reason,
         };
-        let reply: Vec<i64> = self
-            .with_connection(|con| invocation.invoke(con))
+        let wait = self.options.wait_replicas;
+        let (reply, acked): (Vec<i64>, Option<i64>) = self
+            .with_connection(|con| {
+                let reply: Vec<i64> = invocation.invoke(con)?;
+                // Only an admission wrote anything worth waiting for.
+                let acked = match (wait, reply.first()) {
+                    (Some((replicas, timeout)), Some(0)) => Some(
+                        redis::cmd("WAIT")
+                            .arg(replicas)
+                            .arg(millis(timeout).max(1))
+                            .query(con)?,
+                    ),
+                    _ => None,
+                };
+                Ok((reply, acked))
+            })
             .map_err(unavailable)?;
+        if let (Some((replicas, _)), Some(acked)) = (wait, acked) {
+            if acked < i64::from(replicas) {
+                return Err(unavailable(format!(
+                    "redis: {acked} of {replicas} replicas acknowledged the claim in time"
+                )));
+            }
+        }
         let number = request.number;
         match reply.as_slice() {
             [0, sec, ns] => Ok(Claim {

@@ -356,3 +356,29 @@ fn the_key_count_stays_bounded_over_a_long_run() {
         "{keys} keys left 2 s after {dials} dials"
     );
 }
+
+/// `wait_replicas`: an admission no replica acknowledged in time is
+/// `unavailable` (its claims stay: the number is refused until they expire).
+#[test]
+fn an_admission_no_replica_acknowledged_is_unavailable() {
+    let Some(url) = support::url("an_admission_no_replica_acknowledged_is_unavailable") else {
+        return;
+    };
+    let mut options = RedisOptions::decision_time(&support::namespace("wait"));
+    options.wait_replicas = Some((1, Duration::from_millis(50)));
+    let admission = RedisAdmission::new(&url, options).expect("admission");
+    let company = Company::new("acme", 5).expect("company");
+    let err = admission
+        .admit(&ask(&company, 17195551234, false, "2026-11-26T15:00:00Z"))
+        .unwrap_err();
+    assert_eq!(err.code(), "unavailable");
+    assert!(err.to_string().contains("0 of 1 replicas"), "{err}");
+    let err = admission
+        .admit(&ask(&company, 17195551234, false, "2026-11-26T15:00:01Z"))
+        .unwrap_err();
+    assert_eq!(
+        err.code(),
+        "recently_dialed",
+        "a wrong no, never a wrong yes"
+    );
+}
