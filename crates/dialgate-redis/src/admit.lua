@@ -8,7 +8,7 @@
 --       2 t_sec, 3 t_ns, 4 claim id (a decimal string, never a number),
 --       5 one_off ("1"/"0"), 6 redial window s, 7 cps limit,
 --       8 lease s (-1: no lease), 9 lease ns, 10 TTL margin ms,
---       11 in-flight TTL ms, 12 number of caps, then calls and per_s of each.
+--       11 in-flight TTL ms (passed through as written), 12 number of caps, then calls and per_s of each.
 --
 -- Lua numbers are doubles, exact to 2^53: no instant is ever one number.
 -- Instants are (seconds, nanoseconds) pairs; the GCRA's theoretical arrival
@@ -30,6 +30,13 @@ local function fmt(x) return format('%d', x) end
 -- (a * b) // d and (a * b) % d, for 0 <= a, b, d < 2^32, exactly: b is split
 -- in 16-bit halves so no product passes 2^49.
 local function muldiv(a, b, d)
+  if a * b < 9007199254740992 then
+    local q = floor(a * b / d)
+    local r = a * b - q * d
+    while r < 0 do q = q - 1; r = r + d end
+    while r >= d do q = q + 1; r = r - d end
+    return q, r
+  end
   local bh = floor(b / 65536)
   local bl = b - bh * 65536
   local x = a * bh
@@ -64,10 +71,6 @@ local claim = ARGV[4]
 local one_off = ARGV[5] == '1'
 local window = tonumber(ARGV[6])
 local cps = tonumber(ARGV[7])
-local lease_s = tonumber(ARGV[8])
-local lease_n = tonumber(ARGV[9])
-local margin = tonumber(ARGV[10])
-local inflight_ttl = tonumber(ARGV[11])
 local ncaps = tonumber(ARGV[12])
 
 -- The company: high-water mark, GCRA, retention.
@@ -92,6 +95,7 @@ if one_off then
   if held then
     local _, hs, hn = string.match(held, '^(%d+) (%d+) (%d+)$')
     local leased_out = false
+    local lease_s, lease_n = tonumber(ARGV[8]), tonumber(ARGV[9])
     if hs and lease_s >= 0 then
       local es, en = tonumber(hs) + lease_s, tonumber(hn) + lease_n
       if en >= E9 then es = es + 1; en = en - E9 end
@@ -186,19 +190,21 @@ while tat_n >= E9 do tat_n = tat_n - E9; tat_s = tat_s + 1 end
 
 -- Every guard passed: claim it all. Each key lives as long as a decision
 -- can see it, plus the margin.
+local lease_s, lease_n, margin = tonumber(ARGV[8]), tonumber(ARGV[9]), tonumber(ARGV[10])
 local lease_ms = 0
 if lease_s >= 0 then lease_ms = lease_s * 1000 + ceil(lease_n / 1000000) end
 local tat_ms = (tat_s - ns) * 1000 + ceil((tat_n - nn) / 1000000) + 1
 local company_ms = max(keep * 1000, lease_ms, tat_ms, 1) + margin
-call('SET', KEYS[1], fmt(ns) .. ' ' .. fmt(nn) .. ' ' .. fmt(c) .. ' ' .. fmt(tat_s) .. ' ' ..
-  fmt(tat_n) .. ' ' .. fmt(tat_f) .. ' ' .. fmt(keep), 'PX', fmt(company_ms))
+call('SET', KEYS[1], format('%d %d %d %d %d %d %d', ns, nn, c, tat_s, tat_n, tat_f, keep),
+  'PX', fmt(company_ms))
+local mine = claim .. format(' %d %d', ns, nn)
 local parts = {}
 for _, d in ipairs(dials) do
-  parts[#parts + 1] = d[1] .. ' ' .. fmt(d[2]) .. ' ' .. fmt(d[3])
+  parts[#parts + 1] = d[1] .. format(' %d %d', d[2], d[3])
 end
-parts[#parts + 1] = claim .. ' ' .. fmt(ns) .. ' ' .. fmt(nn)
+parts[#parts + 1] = mine
 call('SET', KEYS[2], table.concat(parts, ' '), 'PX', fmt(max(keep * 1000, 1) + margin))
 if one_off then
-  call('SET', KEYS[3], claim .. ' ' .. fmt(ns) .. ' ' .. fmt(nn), 'PX', fmt(inflight_ttl))
+  call('SET', KEYS[3], mine, 'PX', ARGV[11])
 end
 return {0, ns, nn}
