@@ -21,8 +21,14 @@ for clients in 16 50; do
   redis-benchmark -p "$port" -c "$clients" -n 300000 -q evalsha "$sha" 0 | tr '\r' '\n' | grep -v '^$' | tail -1
 done
 
+trivial=$(redis-cli -p "$port" info commandstats | grep '^cmdstat_evalsha' | sed 's/.*usec_per_call=\([0-9.]*\).*/\1/')
+echo "server time per trivial EVALSHA: $trivial us (INFO commandstats)"
+redis-cli -p "$port" config resetstat >/dev/null
+
 echo "== dialgate-redis: one admission decision (an admit, a quarter of them one-off leads held)"
 REDIS_URL="redis://127.0.0.1:$port/" cargo bench -p dialgate-redis --bench redis_admission 2>/dev/null
+ours=$(redis-cli -p "$port" info commandstats | grep '^cmdstat_evalsha' | sed 's/.*usec_per_call=\([0-9.]*\).*/\1/')
+echo "server time per admit script: $ours us (INFO commandstats)"
 echo "== keys and memory after the run"
 redis-cli -p "$port" info memory | grep -E '^used_memory:|^used_memory_human:'
 redis-cli -p "$port" dbsize
