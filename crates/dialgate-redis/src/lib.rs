@@ -599,12 +599,12 @@ impl Admission for RedisAdmission {
                 Ok((reply, acked))
             })
             .map_err(unavailable)?;
-        if let (Some((replicas, _)), Some(acked)) = (wait, acked) {
-            if acked < i64::from(replicas) {
-                return Err(unavailable(format!(
-                    "redis: {acked} of {replicas} replicas acknowledged the claim in time"
-                )));
-            }
+        if let (Some((replicas, _)), Some(acked)) = (wait, acked)
+            && acked < i64::from(replicas)
+        {
+            return Err(unavailable(format!(
+                "redis: {acked} of {replicas} replicas acknowledged the claim in time"
+            )));
         }
         let number = request.number;
         match reply.as_slice() {
