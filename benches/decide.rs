@@ -11,6 +11,10 @@
 //!   threads at once, each on its own company (250,000 leads each) with its
 //!   own numbers and a clock of its own; one iteration is one decision on
 //!   every thread, so the throughput is the total.
+//! - `make_call/threads_2_with_writer`: `threads_2` while a third thread
+//!   changes the live stores through `&self`, 10,000 changes a second (a
+//!   lead of the deciding companies, then a suppression entry, in turn, on
+//!   numbers the deciders do not dial), as a host's API would.
 //! - `baseline/read_number`: reading one E.164 text alone, the part of every
 //!   decision that the number reader decides.
 //! - `store/*`: the store lookups a decision makes, each beside its
@@ -107,7 +111,7 @@ struct Stores {
 
 fn stores() -> Stores {
     let started = Instant::now();
-    let mut schedules = InMemoryScheduleStore::new();
+    let schedules = InMemoryScheduleStore::new();
     for (id, token) in [("sch-solar", "tok-solar"), ("sch-ca", "tok-ca")] {
         schedules
             .insert(Schedule::dialer(id, "acme", token))
@@ -140,7 +144,7 @@ fn stores() -> Stores {
             .expect("a new schedule");
     }
 
-    let mut leads = InMemoryLeadStore::new();
+    let leads = InMemoryLeadStore::new();
     leads.reserve(LEADS as usize);
     // acme's leads are read by the store (`insert`), which keeps the number
     // read: a decision on the lead path in acme's region skips reading it.
@@ -386,9 +390,15 @@ fn make_call_threads(c: &mut Criterion, stores: &Stores) {
         .collect();
     let refused = AtomicU64::new(0);
     let mut group = c.benchmark_group("make_call");
-    for threads in [1usize, 2] {
+    let written = AtomicU64::new(0);
+    for (threads, writer) in [(1usize, false), (2, false), (2, true)] {
+        let name = if writer {
+            format!("threads_{threads}_with_writer")
+        } else {
+            format!("threads_{threads}")
+        };
         group.throughput(Throughput::Elements(threads as u64));
-        group.bench_function(format!("threads_{threads}"), |b| {
+        group.bench_function(name, |b| {
             b.iter_custom(|iters| {
                 let work: Vec<(&Lane, Vec<MakeCallRequest>)> = lanes[..threads]
                     .iter()
@@ -401,7 +411,13 @@ fn make_call_threads(c: &mut Criterion, stores: &Stores) {
                     })
                     .collect();
                 let barrier = Barrier::new(threads + 1);
+                let deciding = AtomicU64::new(threads as u64);
                 std::thread::scope(|s| {
+                    let deciding = &deciding;
+                    if writer {
+                        let written = &written;
+                        s.spawn(move || write_while(stores, deciding, written));
+                    }
                     for (lane, requests) in &work {
                         let (engine, barrier, refused) = (&engine, &barrier, &refused);
                         s.spawn(move || {
@@ -419,6 +435,7 @@ fn make_call_threads(c: &mut Criterion, stores: &Stores) {
                             }
                             lane.now
                                 .store(THREAD_NOW.with(Cell::get), Ordering::Relaxed);
+                            deciding.fetch_sub(1, Ordering::Release);
                         });
                     }
                     barrier.wait();
@@ -436,6 +453,43 @@ fn make_call_threads(c: &mut Criterion, stores: &Stores) {
         0,
         "make_call/threads_* must admit every request"
     );
+}
+
+/// Changes the live stores at 10,000 a second (a lead, then a suppression
+/// entry, in turn; numbers no decider dials) until no thread is deciding.
+/// It sleeps between changes, catching up on those due, so it costs the
+/// deciders its changes, not a spinning core.
+fn write_while(stores: &Stores, deciding: &AtomicU64, written: &AtomicU64) {
+    const EVERY: Duration = Duration::from_micros(100);
+    let started = Instant::now();
+    let mut done = 0u64;
+    while deciding.load(Ordering::Acquire) > 0 {
+        let due = (started.elapsed().as_micros() / EVERY.as_micros()) as u64 + 1;
+        while done < due {
+            let n = written.fetch_add(1, Ordering::Relaxed);
+            // 200M numbers above every decider's.
+            let number = e164(FRESH + 200_000_000 + n);
+            if n % 2 == 0 {
+                let lead = Lead::live(
+                    &format!("w{n}"),
+                    &format!("t{}", n / 2 % 2),
+                    &format!("sch-t{}", n / 2 % 2),
+                    "",
+                );
+                stores
+                    .leads
+                    .insert_read(lead, Some(number))
+                    .expect("a new lead id");
+            } else {
+                stores.suppressions.insert(Suppression {
+                    company_id: Some("t0".into()),
+                    ..Suppression::everywhere(SuppressionMatch::Number(number))
+                });
+            }
+            done += 1;
+        }
+        std::thread::sleep(EVERY);
+    }
 }
 
 fn store_lookups(c: &mut Criterion, stores: &Stores) {

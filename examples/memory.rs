@@ -7,7 +7,8 @@
 //!
 //! STORE is one of `suppressions` (built with `from_entries`),
 //! `suppressions-insert` (one `insert` at a time), `suppressions-mixed`
-//! (the benchmarks' mix: 1% of entries expiring), `leads`, and the stores as
+//! (the benchmarks' mix: 1% of entries expiring), `leads`, `leads-data`
+//! (leads with two data keys, a first name and a state), and the stores as
 //! they were before (`before-suppressions`, `before-leads`); COUNT defaults
 //! to 10,000,000. One store a run, so the figures do not mix.
 
@@ -77,6 +78,19 @@ fn lead(i: u64) -> (Lead, E164) {
     (lead, n)
 }
 
+/// Two data keys, as a CRM export has them: a first name and a state.
+fn first_name_and_state(i: u64) -> dialgate::Data {
+    const NAMES: [&str; 4] = ["Ann", "Bob", "Carmen", "Dmitri"];
+    const STATES: [&str; 4] = ["CO", "FL", "TX", "NY"];
+    [
+        ("first_name", NAMES[(i % 4) as usize]),
+        ("state", STATES[(i / 4 % 4) as usize]),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_owned(), dialgate::Scalar::String(v.to_owned())))
+    .collect()
+}
+
 fn main() {
     let mut args = std::env::args().skip(1);
     let store = args.next().unwrap_or_else(|| "suppressions".into());
@@ -102,7 +116,7 @@ fn main() {
             (Box::new(list), heap)
         }
         "suppressions-insert" => {
-            let mut list = InMemorySuppressionList::new();
+            let list = InMemorySuppressionList::new();
             for i in 0..count {
                 list.insert(entry(i, 0));
             }
@@ -119,10 +133,13 @@ fn main() {
             }
             (Box::new(list), String::new())
         }
-        "leads" => {
-            let mut leads = InMemoryLeadStore::new();
+        "leads" | "leads-data" => {
+            let leads = InMemoryLeadStore::new();
             for i in 0..count {
-                let (lead, n) = lead(i);
+                let (mut lead, n) = lead(i);
+                if store == "leads-data" {
+                    lead.data = first_name_and_state(i);
+                }
                 leads.insert_read(lead, Some(n)).expect("a new lead");
             }
             (Box::new(leads), String::new())

@@ -2,15 +2,20 @@
 
 use std::sync::Arc;
 
+use crate::admission::Shards;
 use crate::admission::{Admission, AdmissionRequest, Claim, LocalAdmission};
 use crate::call::{Call, Guard, LeadOrigin, Plan};
 use crate::clock::Clock;
+use crate::enrol::{EnrolError, EnrolRequest, Enrolled};
 use crate::model::{Company, Lead, LeadStatus};
 use crate::phone::NumberReader;
 use crate::pipeline;
 use crate::rejection::Rejection;
 use crate::request::MakeCallRequest;
-use crate::store::{LeadStore, ScheduleStore, StoreUnavailable, SuppressionList};
+use crate::store::{
+    Enrolment, InMemoryLeadStore, LeadStore, OneOffLeads, ScheduleStore, StoreError,
+    StoreUnavailable, SuppressionList,
+};
 
 /// Decides make_call requests. `Send + Sync`: share it (`&self`) across threads.
 ///
@@ -36,14 +41,63 @@ use crate::store::{LeadStore, ScheduleStore, StoreUnavailable, SuppressionList};
 /// ```
 #[derive(Debug)]
 pub struct Engine<L, S, P> {
-    leads: L,
+    /// Shared with the admitted calls when committed one-off leads are
+    /// stored ([`Engine::with_one_off_leads_stored`]).
+    leads: Arc<L>,
     schedules: S,
     suppressions: P,
     clock: Arc<dyn Clock>,
     numbers: NumberReader,
     admission: Arc<dyn Admission>,
+    one_offs: Option<Arc<dyn OneOffLeads>>,
+    /// What an admitted call settles with, in [`SETTLE_SLOTS`] copies of
+    /// their own (see [`Settle`]).
+    settle: Shards<Arc<Settle>, SETTLE_SLOTS>,
     /// Registry lists consulted at step 7 after the company's entries.
     registries: Vec<Arc<dyn crate::registry::RegistryList>>,
+}
+
+/// What an admitted call settles with: the admission state, and where a
+/// committed one-off lead goes.
+///
+/// Every admitted call holds one of these by reference count. Had every
+/// call cloned one shared `Arc`, every decision on every thread would write
+/// its count: one cache line taken in turns by all cores. The engine keeps
+/// [`SETTLE_SLOTS`] copies instead, each its own allocation on lines of its
+/// own, and a thread clones the copy of its slot.
+// Aligned so that its allocation, reference count included, has cache
+// lines of its own.
+#[derive(Debug)]
+#[repr(align(128))]
+struct Settle {
+    admission: Arc<dyn Admission>,
+    one_offs: Option<Arc<dyn OneOffLeads>>,
+}
+
+/// Copies of [`Settle`]: threads beyond this many share copies.
+const SETTLE_SLOTS: usize = 16;
+
+/// The slot of the calling thread (as a hash for [`Shards::of`]): threads
+/// are numbered on their first decision, and spread over the slots in turn.
+fn settle_slot() -> u64 {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static NEXT: AtomicU64 = AtomicU64::new(0);
+    thread_local! {
+        static SLOT: u64 = NEXT.fetch_add(1, Ordering::Relaxed).wrapping_mul(1 << (64 - SETTLE_SLOTS.trailing_zeros()));
+    }
+    SLOT.with(|s| *s)
+}
+
+fn settle_slots(
+    admission: &Arc<dyn Admission>,
+    one_offs: &Option<Arc<dyn OneOffLeads>>,
+) -> Shards<Arc<Settle>, SETTLE_SLOTS> {
+    Shards::from_fn(|_| {
+        Arc::new(Settle {
+            admission: Arc::clone(admission),
+            one_offs: one_offs.clone(),
+        })
+    })
 }
 
 impl<L, S, P> Engine<L, S, P>
@@ -63,13 +117,16 @@ where
     /// assert_eq!(err.code(), "unknown_lead");
     /// ```
     pub fn new(leads: L, schedules: S, suppressions: P, clock: impl Clock + 'static) -> Self {
+        let admission: Arc<dyn Admission> = Arc::new(LocalAdmission::new());
         Engine {
-            leads,
+            leads: Arc::new(leads),
             schedules,
             suppressions,
             clock: Arc::new(clock),
             numbers: NumberReader::new(),
-            admission: Arc::new(LocalAdmission::new()),
+            settle: settle_slots(&admission, &None),
+            admission,
+            one_offs: None,
             registries: Vec::new(),
         }
     }
@@ -86,7 +143,42 @@ where
     /// # let _ = engine;
     /// ```
     pub fn with_admission(mut self, admission: Arc<dyn Admission>) -> Self {
+        self.settle = settle_slots(&admission, &self.one_offs);
         self.admission = admission;
+        self
+    }
+
+    /// The admission state decisions claim in.
+    ///
+    /// # Example
+    /// ```
+    /// # let (engine, _company) = dialgate::doc_example();
+    /// assert!(engine.admission().health().is_ok());
+    /// ```
+    pub fn admission(&self) -> &Arc<dyn Admission> {
+        &self.admission
+    }
+
+    /// Stores each committed one-off lead (status `one_off`) in the lead
+    /// store, so it can be read by its id, instead of leaving that to the
+    /// host. [`Admitted::try_commit`] reports a store that could not take it.
+    ///
+    /// # Example
+    /// ```
+    /// # use dialgate::*;
+    /// # let (engine, company) = dialgate::doc_example();
+    /// let engine = engine.with_one_off_leads_stored();
+    /// let done = engine.make_call(&company, &MakeCallRequest::for_schedule("sch-solar", "+17195557777")).unwrap().commit();
+    /// let id = done.call.lead_id;
+    /// assert_eq!(engine.leads().lead("acme", &id).unwrap().unwrap().status, LeadStatus::OneOff);
+    /// ```
+    pub fn with_one_off_leads_stored(mut self) -> Self
+    where
+        L: OneOffLeads + 'static,
+    {
+        let one_offs: Arc<dyn OneOffLeads> = Arc::clone(&self.leads) as _;
+        self.one_offs = Some(one_offs);
+        self.settle = settle_slots(&self.admission, &self.one_offs);
         self
     }
 
@@ -152,47 +244,34 @@ where
         &self.leads
     }
 
-    /// The lead store, to add or change leads between decisions (a committed
-    /// one-off lead, say).
+    /// The schedule store (the in-memory one changes through `&self`
+    /// while decisions run).
     ///
     /// # Example
     /// ```
     /// # use dialgate::*;
-    /// # let (mut engine, company) = dialgate::doc_example();
-    /// let reader = engine.numbers().clone();
-    /// engine.leads_mut().insert(Lead::live("lead-bob", "acme", "sch-solar", "+17195550199"), Region::US, &reader).unwrap();
-    /// assert!(engine.make_call(&company, &MakeCallRequest::for_lead("lead-bob")).is_ok());
-    /// ```
-    pub fn leads_mut(&mut self) -> &mut L {
-        &mut self.leads
-    }
-
-    /// The schedule store.
-    ///
-    /// # Example
-    /// ```
-    /// # use dialgate::*;
-    /// # let (mut engine, company) = dialgate::doc_example();
-    /// engine.schedules_mut().insert(Schedule::dialer("sch-roof", "acme", "tok-roof")).unwrap();
+    /// # let (engine, company) = dialgate::doc_example();
+    /// engine.schedules().insert(Schedule::dialer("sch-roof", "acme", "tok-roof")).unwrap();
     /// let plan = engine.dry_run(&company, &MakeCallRequest::for_token("tok-roof", "+17195557777")).unwrap();
     /// assert_eq!(plan.schedule_id, "sch-roof");
     /// ```
-    pub fn schedules_mut(&mut self) -> &mut S {
-        &mut self.schedules
+    pub fn schedules(&self) -> &S {
+        &self.schedules
     }
 
-    /// The suppression list.
+    /// The suppression list (the in-memory one changes through `&self`
+    /// while decisions run).
     ///
     /// # Example
     /// ```
     /// # use dialgate::*;
-    /// # let (mut engine, company) = dialgate::doc_example();
-    /// engine.suppressions_mut().insert(Suppression::everywhere(SuppressionMatch::prefix("+1719555").unwrap()));
+    /// # let (engine, company) = dialgate::doc_example();
+    /// engine.suppressions().insert(Suppression::everywhere(SuppressionMatch::prefix("+1719555").unwrap()));
     /// let err = engine.make_call(&company, &MakeCallRequest::for_lead("lead-ann")).unwrap_err();
     /// assert_eq!(err.code(), "suppressed_contact");
     /// ```
-    pub fn suppressions_mut(&mut self) -> &mut P {
-        &mut self.suppressions
+    pub fn suppressions(&self) -> &P {
+        &self.suppressions
     }
 
     /// Runs the pure pipeline (steps 1 to 7) alone: what would be dialled,
@@ -211,7 +290,7 @@ where
     /// ```
     pub fn dry_run(&self, company: &Company, request: &MakeCallRequest) -> Result<Plan, Rejection> {
         pipeline::plan(
-            &self.leads,
+            &*self.leads,
             &self.schedules,
             &self.suppressions,
             &self.registries,
@@ -327,7 +406,7 @@ where
             one_off_lead,
             hold: Hold {
                 claim,
-                admission: Arc::clone(&self.admission),
+                settle: Arc::clone(self.settle.of(settle_slot())),
                 settled: false,
             },
         })
@@ -348,6 +427,66 @@ where
     /// ```
     pub fn make_call_json(&self, company: &Company, body: &[u8]) -> Result<Admitted, Rejection> {
         self.make_call(company, &MakeCallRequest::from_json(body)?)
+    }
+}
+
+impl<S, P> Engine<InMemoryLeadStore, S, P>
+where
+    S: ScheduleStore,
+    P: SuppressionList,
+{
+    /// Enrols a lead (`POST /api/v1/leads`): steps 1 to 5 of the decision on
+    /// the schedule path, with `number` in place of `to`, then a live lead
+    /// in the dialing schedule (its number in E.164, its id the given one or
+    /// a fresh unique one), or, when that schedule already has a live lead
+    /// with the number, that lead (no duplicate). Decisions that start after
+    /// it returns see the lead.
+    ///
+    /// # Errors
+    /// [`EnrolError::Rejected`] with the step's rejection,
+    /// [`EnrolError::Conflict`] when the company already has a lead with the
+    /// given id.
+    ///
+    /// # Example
+    /// ```
+    /// # use dialgate::*;
+    /// # let (engine, company) = dialgate::doc_example();
+    /// let r = EnrolRequest::from_json(br#"{"lead_token": "tok-solar", "number": "719-555-0100"}"#).unwrap();
+    /// let enrolled = engine.enrol(&company, &r).unwrap();
+    /// assert_eq!(enrolled.lead.schedule_id, "sch-solar");
+    /// let call = engine.make_call(&company, &MakeCallRequest::for_schedule("sch-solar", "+17195550100")).unwrap();
+    /// assert_eq!(call.call().lead_id, enrolled.lead.id, "the promote case");
+    /// ```
+    pub fn enrol(&self, company: &Company, request: &EnrolRequest) -> Result<Enrolled, EnrolError> {
+        let as_call = request.as_make_call()?;
+        let (dialing, number) = pipeline::enrol_target(
+            &*self.leads,
+            &self.schedules,
+            &self.numbers,
+            company,
+            &as_call,
+        )?;
+        let id = match &request.id {
+            Some(id) => id.clone(),
+            None => crate::id::call_id(self.clock.now()),
+        };
+        let lead = crate::enrol::live_lead(id, &company.id, &dialing, number, as_call.data);
+        match self.leads.enrol(lead, number) {
+            Ok(Enrolment::Created(lead)) => Ok(Enrolled {
+                lead,
+                created: true,
+            }),
+            Ok(Enrolment::Existing(lead)) => Ok(Enrolled {
+                lead,
+                created: false,
+            }),
+            Err(StoreError::DuplicateLead(id)) => Err(EnrolError::Conflict(id)),
+            Err(e) => Err(EnrolError::Rejected(Rejection::unavailable(
+                crate::call::Guard::Lead,
+                "lead store",
+                StoreUnavailable::new(e.to_string()),
+            ))),
+        }
     }
 }
 
@@ -407,7 +546,7 @@ pub struct Admitted {
 #[derive(Debug)]
 struct Hold {
     claim: Claim,
-    admission: Arc<dyn Admission>,
+    settle: Arc<Settle>,
     settled: bool,
 }
 
@@ -417,7 +556,7 @@ impl Drop for Hold {
             // Nobody to tell from a drop: a failed release leaves the claims
             // to expire (a wrong no, never a wrong yes). Hosts that must
             // know call `Admitted::try_release`.
-            let _ = self.admission.release(&self.claim);
+            let _ = self.settle.admission.release(&self.claim);
         }
     }
 }
@@ -546,8 +685,12 @@ impl Admitted {
             one_off_lead,
             mut hold,
         } = self;
-        let result = hold.admission.commit(&hold.claim);
+        let mut result = hold.settle.admission.commit(&hold.claim);
         hold.settled = true;
+        if let (Some(store), Some(lead)) = (&hold.settle.one_offs, &one_off_lead) {
+            let stored = store.store_one_off(lead.clone());
+            result = result.and(stored);
+        }
         let settled = Committed { call, one_off_lead };
         match result {
             Ok(()) => Ok(settled),
@@ -597,7 +740,7 @@ impl Admitted {
             mut hold,
             ..
         } = self;
-        let result = hold.admission.release(&hold.claim);
+        let result = hold.settle.admission.release(&hold.claim);
         hold.settled = true;
         match result {
             Ok(()) => Ok(settled),

@@ -84,6 +84,7 @@ impl Host {
     pub fn new(world: World) -> Host {
         let clock = FakeClock::new(DateTime::UNIX_EPOCH);
         let (companies, engine) = world.into_parts(clock.clone());
+        let engine = engine.with_one_off_leads_stored();
         Host {
             engine,
             companies,
@@ -267,30 +268,15 @@ impl Host {
         }
     }
 
-    /// Commits, and stores a one-off lead as the contract says (status
-    /// `one_off`, so it is never reused). A commit the admission state could
+    /// Commits (the engine stores a one-off lead as the contract says:
+    /// status `one_off`, so it is never reused). A commit the admission state could
     /// not take answers the error line to print (the lead is stored anyway:
     /// the call counts as placed).
     fn commit(&mut self, admitted: Admitted) -> Option<Value> {
-        let (done, failed) = match admitted.try_commit() {
-            Ok(done) => (done, None),
-            Err(e) => {
-                let line = settle_failure(&e.error);
-                (e.settled, Some(line))
-            }
-        };
-        if let Some(lead) = done.one_off_lead {
-            let region = self
-                .companies
-                .get(&lead.company_id)
-                .map(|c| c.default_region)
-                .unwrap_or_default();
-            let reader = self.engine.numbers().clone();
-            // The id is derived from a unique call id; a world lead that
-            // happens to hold it keeps it.
-            let _ = self.engine.leads_mut().insert(lead, region, &reader);
-        }
-        failed
+        admitted
+            .try_commit()
+            .err()
+            .map(|e| settle_failure(&e.error))
     }
 }
 

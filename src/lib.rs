@@ -16,6 +16,7 @@ pub mod call;
 pub mod calling;
 pub mod clock;
 pub mod engine;
+pub mod enrol;
 pub mod host;
 mod id;
 pub mod model;
@@ -32,6 +33,7 @@ pub use admission::{Admission, AdmissionRequest, CallCap, Claim, LocalAdmission}
 pub use call::{Call, Guard, LeadOrigin, Plan, RouteHop};
 pub use clock::{Clock, FakeClock, SystemClock};
 pub use engine::{Admitted, Committed, Engine, SettleError};
+pub use enrol::{EnrolError, EnrolRequest, Enrolled};
 pub use model::{
     Company, Condition, ConditionOp, Data, Distribution, Lead, LeadStatus, Scalar, Schedule,
     ScheduleKind, Suppression, SuppressionMatch,
@@ -41,8 +43,9 @@ pub use registry::{RegistryList, RegistrySpec};
 pub use rejection::Rejection;
 pub use request::MakeCallRequest;
 pub use store::{
-    InMemoryLeadStore, InMemoryScheduleStore, InMemorySuppressionList, LeadAndNumber, LeadStore,
-    Lookup, ScheduleStore, StoreError, StoreUnavailable, SuppressionList,
+    Enrolment, Found, InMemoryLeadStore, InMemoryScheduleStore, InMemorySuppressionList,
+    LeadAndNumber, LeadChange, LeadStore, Lookup, OneOffLeads, Put, ScheduleStore, StoreError,
+    StoreUnavailable, SuppressionList,
 };
 pub use world::{World, WorldError};
 
@@ -64,9 +67,9 @@ pub type InMemoryEngine = Engine<InMemoryLeadStore, InMemoryScheduleStore, InMem
 #[doc(hidden)]
 pub fn doc_example() -> (InMemoryEngine, Company) {
     let reader = NumberReader::new();
-    let mut schedules = InMemoryScheduleStore::new();
+    let schedules = InMemoryScheduleStore::new();
     let _ = schedules.insert(Schedule::dialer("sch-solar", "acme", "tok-solar"));
-    let mut leads = InMemoryLeadStore::new();
+    let leads = InMemoryLeadStore::new();
     let _ = leads.insert(
         Lead::live("lead-ann", "acme", "sch-solar", "+17195551234"),
         Region::US,

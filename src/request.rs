@@ -110,7 +110,10 @@ impl MakeCallRequest {
     /// ```
     pub fn from_json(body: &[u8]) -> Result<Self, Rejection> {
         let mut de = serde_json::Deserializer::from_slice(body);
-        let request = MakeCallRequest::deserialize(&mut de)
+        let request = (&mut de)
+            .deserialize_map(RequestVisitor {
+                keys: MAKE_CALL_KEYS,
+            })
             .and_then(|r| de.end().map(|()| r))
             .map_err(|e| Rejection::invalid(e.to_string()))?;
         Ok(request)
@@ -119,11 +122,23 @@ impl MakeCallRequest {
 
 impl<'de> Deserialize<'de> for MakeCallRequest {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        deserializer.deserialize_map(RequestVisitor)
+        deserializer.deserialize_map(RequestVisitor {
+            keys: MAKE_CALL_KEYS,
+        })
     }
 }
 
-struct RequestVisitor;
+/// The body keys read into a request's lead id, schedule id, token and
+/// number, in that order: make_call's, or a lead enrolment's.
+pub(crate) type Keys = [&'static str; 4];
+
+/// make_call's keys.
+const MAKE_CALL_KEYS: Keys = ["lead_id", "schedule_id", "lead_token", "to"];
+
+/// Reads a request body whose four text fields are named `keys`, and `data`.
+pub(crate) struct RequestVisitor {
+    pub(crate) keys: Keys,
+}
 
 impl<'de> Visitor<'de> for RequestVisitor {
     type Value = MakeCallRequest;
@@ -137,19 +152,16 @@ impl<'de> Visitor<'de> for RequestVisitor {
         let mut seen_data = false;
         let mut seen = [false; 4];
         while let Some(key) = map.next_key::<std::borrow::Cow<'de, str>>()? {
-            let slot = match &*key {
-                "lead_id" => 0,
-                "schedule_id" => 1,
-                "lead_token" => 2,
-                "to" => 3,
-                "data" => {
+            let slot = match self.keys.iter().position(|k| *k == &*key) {
+                Some(slot) => slot,
+                None if &*key == "data" => {
                     if std::mem::replace(&mut seen_data, true) {
                         return Err(de::Error::custom("duplicate key `data`"));
                     }
                     request.data = map.next_value::<Option<FlatData>>()?.unwrap_or_default().0;
                     continue;
                 }
-                _ => {
+                None => {
                     map.next_value::<de::IgnoredAny>()?;
                     continue;
                 }

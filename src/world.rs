@@ -408,10 +408,12 @@ impl World {
                 ));
             }
             let schedule = schedule(s).map_err(|what| err(&place, what))?;
-            schedules.insert(schedule).map_err(|e| err(&place, e))?;
+            schedules
+                .insert_loading(schedule)
+                .map_err(|e| err(&place, e))?;
         }
 
-        let mut leads = InMemoryLeadStore::new();
+        let leads = InMemoryLeadStore::new();
         let mut lead_ids = HashSet::new();
         for (i, l) in file.leads.into_iter().enumerate() {
             let place = format!("leads[{i}] (`{}`)", l.id);
@@ -456,7 +458,7 @@ impl World {
                 .map_err(|e| err(&place, e))?;
         }
 
-        let mut suppressions = InMemorySuppressionList::new();
+        let suppressions = InMemorySuppressionList::new();
         for (i, s) in file.suppressions.into_iter().enumerate() {
             let place = format!("suppressions[{i}]");
             let entry = suppression(s, &companies, &numbers).map_err(|what| err(&place, what))?;

@@ -116,7 +116,7 @@ fn a_one_off_in_flight_blocks_its_schedule_and_the_number() {
 
 #[test]
 fn a_committed_one_off_lead_is_stored_but_never_reused() {
-    let (mut engine, acme, clock) = engine(100, 30);
+    let (engine, acme, clock) = engine(100, 30);
     let done = engine
         .make_call(&acme, &MakeCallRequest::for_schedule("s", "+17195557777"))
         .expect("call")
@@ -125,7 +125,7 @@ fn a_committed_one_off_lead_is_stored_but_never_reused() {
     assert_eq!(lead.status, LeadStatus::OneOff);
     let reader = engine.numbers().clone();
     engine
-        .leads_mut()
+        .leads()
         .insert(lead.clone(), Region::US, &reader)
         .expect("stored");
     clock.advance(Duration::seconds(31));

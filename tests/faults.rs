@@ -121,7 +121,7 @@ type FlakyEngine =
 /// `tok-r`) to it, lead `lead-ann` on the dialer; nothing suppressed.
 fn setup() -> (FlakyEngine, Company, Arc<Faults>) {
     let reader = NumberReader::new();
-    let mut schedules = InMemoryScheduleStore::new();
+    let schedules = InMemoryScheduleStore::new();
     schedules
         .insert(Schedule::dialer("sch-solar", "acme", "tok-solar"))
         .unwrap();
@@ -133,7 +133,7 @@ fn setup() -> (FlakyEngine, Company, Arc<Faults>) {
             vec![Distribution::catch_all("d", "sch-solar")],
         ))
         .unwrap();
-    let mut leads = InMemoryLeadStore::new();
+    let leads = InMemoryLeadStore::new();
     leads
         .insert(
             Lead::live("lead-ann", "acme", "sch-solar", "+17195551234"),
@@ -255,13 +255,10 @@ fn every_failure_is_unavailable_at_its_step_and_leaves_no_trace() {
 fn a_failure_never_admits_even_when_the_answer_would_be_no() {
     // Suppressed number and a down list: still unavailable, not a yes; and
     // with the list back, suppressed.
-    let (mut engine, acme, faults) = setup();
-    engine
-        .suppressions_mut()
-        .inner
-        .insert(Suppression::everywhere(
-            SuppressionMatch::prefix("+1719555").unwrap(),
-        ));
+    let (engine, acme, faults) = setup();
+    engine.suppressions().inner.insert(Suppression::everywhere(
+        SuppressionMatch::prefix("+1719555").unwrap(),
+    ));
     faults.suppression.store(true, Ordering::SeqCst);
     let req = MakeCallRequest::for_lead("lead-ann");
     assert_eq!(

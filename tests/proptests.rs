@@ -123,7 +123,7 @@ proptest! {
 
     #[test]
     fn the_earliest_failing_step_decides(f in faults(), n in 0u8..40) {
-        let mut rig = rig();
+        let rig = rig();
         let acme = rig.company("acme");
         let to = number(n);
         let mut held = Vec::new();
@@ -148,7 +148,7 @@ proptest! {
         }
         if f.suppression {
             let n = rig.engine.numbers().read(&to, Region::US).expect("valid");
-            rig.engine.suppressions_mut().insert(Suppression { company_id: Some("acme".into()), ..Suppression::everywhere(SuppressionMatch::Number(n)) });
+            rig.engine.suppressions().insert(Suppression { company_id: Some("acme".into()), ..Suppression::everywhere(SuppressionMatch::Number(n)) });
         }
 
         let target = if f.resolve { "nope" } else if f.active { "a-p" } else { "a-r" };

@@ -400,6 +400,23 @@ thread_local! {
     /// Admissions this thread made since it last looked at the company
     /// sweep: a per-thread count, so no line is shared for it.
     static ADMISSIONS: Cell<u64> = const { Cell::new(0) };
+
+    /// The next claim id this thread hands out: the thread's number in the
+    /// top 24 bits, a count below (2^40 claims a thread before they could
+    /// meet the next thread's), so no counter is shared between threads.
+    static CLAIM_IDS: Cell<u64> = Cell::new({
+        static THREADS: AtomicU64 = AtomicU64::new(0);
+        (THREADS.fetch_add(1, Ordering::Relaxed) + 1) << 40
+    });
+}
+
+/// A claim id unique in this process, from the calling thread's range.
+fn next_claim_id() -> u64 {
+    CLAIM_IDS.with(|ids| {
+        let id = ids.get();
+        ids.set(id.wrapping_add(1));
+        id
+    })
 }
 
 /// The in-process [`Admission`]: one exact GCRA per company (emission
@@ -428,8 +445,6 @@ thread_local! {
 #[derive(Debug, Default)]
 pub struct LocalAdmission {
     companies: Companies,
-    /// Bumped by every admission: on lines of its own.
-    next_claim: Padded<AtomicU64>,
     /// The latest instant a sweep dropped companies at: every decision is
     /// taken at or after it, so a dropped company's state is never missed.
     swept_at: Padded<AtomicI64>,
@@ -761,7 +776,7 @@ impl LocalAdmission {
             .max(limiter.gcra.tat_nanos());
         drop(limiter);
 
-        let claim = self.next_claim.fetch_add(1, Ordering::Relaxed);
+        let claim = next_claim_id();
         shard.dials.insert(Dial {
             number: digits,
             at_nanos: now,

@@ -183,3 +183,37 @@ impl<T> std::ops::Deref for Padded<T> {
         &self.0
     }
 }
+
+/// `N` values (a power of two), each on cache lines of its own, picked by
+/// the top bits of a hash: the stores' and admission's shards.
+#[derive(Debug)]
+pub(crate) struct Shards<T, const N: usize>(Box<[Padded<T>; N]>);
+
+impl<T: Default, const N: usize> Default for Shards<T, N> {
+    fn default() -> Self {
+        Shards(Box::new(std::array::from_fn(|_| Padded::default())))
+    }
+}
+
+impl<T, const N: usize> Shards<T, N> {
+    /// Shards made by `f`.
+    pub(crate) fn from_fn(f: impl FnMut(usize) -> T) -> Self {
+        let mut f = f;
+        Shards(Box::new(std::array::from_fn(|i| Padded(f(i)))))
+    }
+
+    /// The shard of `hash`: its top log2(N) bits.
+    #[inline]
+    // The index is below N: the top log2(N) bits of a u64 (N a power of two,
+    // checked at compile time).
+    #[allow(clippy::indexing_slicing)]
+    pub(crate) fn of(&self, hash: u64) -> &T {
+        const { assert!(N.is_power_of_two() && N > 1) };
+        &self.0[(hash >> (64 - N.trailing_zeros())) as usize]
+    }
+
+    /// Every shard.
+    pub(crate) fn iter(&self) -> impl Iterator<Item = &T> {
+        self.0.iter().map(|p| &p.0)
+    }
+}

@@ -1,7 +1,7 @@
 //! Step 6, lead: the named lead, a live lead of the dialing schedule with the
 //! same number (the promote case), or a one-off lead to create.
 
-use std::borrow::Cow;
+use crate::store::Found;
 
 use crate::call::Guard;
 use crate::model::Lead;
@@ -13,14 +13,14 @@ use crate::store::LeadStore;
 #[derive(Debug)]
 pub(crate) enum Choice<'s> {
     /// A stored lead.
-    Existing(Cow<'s, Lead>),
+    Existing(Found<'s, Lead>),
     /// No live lead: a one-off lead is to be created.
     OneOff,
 }
 
 /// Picks the lead: the named one on the lead path, else a reusable live lead.
 pub(crate) fn choose<'s>(
-    named: Option<Cow<'s, Lead>>,
+    named: Option<Found<'s, Lead>>,
     company_id: &str,
     dialing_schedule_id: &str,
     number: E164,
@@ -48,7 +48,7 @@ mod tests {
     #[test]
     fn reuses_only_live_leads_of_the_dialing_schedule() {
         let r = NumberReader::new();
-        let mut leads = InMemoryLeadStore::new();
+        let leads = InMemoryLeadStore::new();
         leads
             .insert(
                 Lead::live("ann", "acme", "solar", "+17195551234"),

@@ -19,6 +19,38 @@ pub mod route;
 pub mod shape;
 pub mod suppression;
 
+/// Steps 1 to 5 on the schedule path, for an enrolment: the dialing
+/// schedule's id and the number.
+pub(crate) fn enrol_target(
+    leads: &(impl LeadStore + ?Sized),
+    schedules: &(impl ScheduleStore + ?Sized),
+    reader: &NumberReader,
+    company: &Company,
+    request: &MakeCallRequest,
+) -> Result<(String, crate::phone::E164), Rejection> {
+    let target = shape::check(request)?;
+    let resolved = resolve::resolve(
+        &target,
+        &company.id,
+        company.default_region,
+        leads,
+        schedules,
+    )?;
+    active::check(&resolved.schedule)?;
+    let route = route::route(resolved.schedule, &request.data, &company.id, schedules)?;
+    let Some(dialing) = route.dialing() else {
+        return Err(Rejection::RoutingLoop {
+            route: "empty route".into(),
+        });
+    };
+    let to = match target {
+        shape::Target::Schedule { to, .. } => to,
+        shape::Target::Lead(_) => "",
+    };
+    let number = number::read(to, company.default_region, reader)?;
+    Ok((dialing.id.clone(), number))
+}
+
 /// Runs steps 1 to 7 on `request` for `company` at `now`.
 // The stores, the lists and the reader are the engine's parts, passed as
 // they are rather than bundled for one caller.
@@ -34,7 +66,7 @@ pub(crate) fn plan(
     now: DateTime<Utc>,
 ) -> Result<Plan, Rejection> {
     let target = shape::check(request)?;
-    let resolved = resolve::resolve(
+    let mut resolved = resolve::resolve(
         &target,
         &company.id,
         company.default_region,
@@ -43,10 +75,14 @@ pub(crate) fn plan(
     )?;
     active::check(&resolved.schedule)?;
 
-    // The lead path routes on the lead's data overlaid by the request's.
-    let data: Data = match &resolved.lead {
+    // The lead path routes on the lead's data overlaid by the request's
+    // (taken from a lead the store handed over, copied from one it lends).
+    let data: Data = match &mut resolved.lead {
         Some(lead) => {
-            let mut data = lead.data.clone();
+            let mut data = match lead {
+                crate::Found::Owned(lead) => std::mem::take(&mut lead.data),
+                lead => lead.data.clone(),
+            };
             data.extend(request.data.iter().map(|(k, v)| (k.clone(), v.clone())));
             data
         }
@@ -88,6 +124,7 @@ pub(crate) fn plan(
     )?;
 
     let (lead_id, lead_origin) = match choice {
+        lead::Choice::Existing(crate::Found::Owned(lead)) => (Some(lead.id), LeadOrigin::Existing),
         lead::Choice::Existing(lead) => (Some(lead.id.clone()), LeadOrigin::Existing),
         lead::Choice::OneOff => (None, LeadOrigin::OneOff),
     };

@@ -1,7 +1,7 @@
 //! Step 2, resolve: the lead or schedule the request names, in the caller's
 //! company only.
 
-use std::borrow::Cow;
+use crate::store::Found;
 
 use super::shape::{ScheduleRef, Target};
 use crate::call::Guard;
@@ -14,8 +14,8 @@ use crate::store::{LeadStore, ScheduleStore};
 /// when the store has already read it in the company's region.
 #[derive(Debug)]
 pub(crate) struct Resolved<'s> {
-    pub schedule: Cow<'s, Schedule>,
-    pub lead: Option<Cow<'s, Lead>>,
+    pub schedule: Found<'s, Schedule>,
+    pub lead: Option<Found<'s, Lead>>,
     pub lead_number: Option<E164>,
 }
 
@@ -80,14 +80,14 @@ mod tests {
     use crate::{NumberReader, Region};
 
     fn stores() -> (InMemoryLeadStore, InMemoryScheduleStore) {
-        let mut schedules = InMemoryScheduleStore::new();
+        let schedules = InMemoryScheduleStore::new();
         schedules
             .insert(Schedule::dialer("s-a", "acme", "tok-a"))
             .unwrap();
         schedules
             .insert(Schedule::dialer("s-g", "globex", "tok-g"))
             .unwrap();
-        let mut leads = InMemoryLeadStore::new();
+        let leads = InMemoryLeadStore::new();
         let r = NumberReader::new();
         leads
             .insert(

@@ -1,7 +1,7 @@
 //! Step 4, route: routers send the request on, distribution by distribution,
 //! until a dialing schedule.
 
-use std::borrow::Cow;
+use crate::store::Found;
 
 use crate::call::{Guard, RouteHop};
 use crate::model::{Data, Schedule, ScheduleKind};
@@ -13,7 +13,7 @@ use crate::store::ScheduleStore;
 /// # Example
 /// ```
 /// use dialgate::{pipeline::route::MAX_HOPS, *};
-/// let mut schedules = InMemoryScheduleStore::new();
+/// let schedules = InMemoryScheduleStore::new();
 /// for i in 0..=MAX_HOPS { // routers r0 -> r1 -> ... -> r8, then dialer r9
 ///     let next = vec![Distribution::catch_all("d-next", &format!("r{}", i + 1))];
 ///     schedules.insert(Schedule::router(&format!("r{i}"), "acme", &format!("tok-r{i}"), next)).unwrap();
@@ -32,10 +32,10 @@ pub const MAX_HOPS: usize = 8;
 #[derive(Debug)]
 pub(crate) struct Route<'s> {
     /// The resolved schedule.
-    pub start: Cow<'s, Schedule>,
+    pub start: Found<'s, Schedule>,
     /// The schedules routers sent the request on to, in order (none, and
     /// nothing allocated, when the resolved schedule dials).
-    pub later: Vec<Cow<'s, Schedule>>,
+    pub later: Vec<Found<'s, Schedule>>,
     pub hops: Vec<RouteHop>,
 }
 
@@ -46,7 +46,7 @@ impl<'s> Route<'s> {
     }
 
     /// Every schedule visited, the resolved one first.
-    pub fn visited(&self) -> impl Iterator<Item = &Cow<'s, Schedule>> {
+    pub fn visited(&self) -> impl Iterator<Item = &Found<'s, Schedule>> {
         std::iter::once(&self.start).chain(&self.later)
     }
 
@@ -81,7 +81,7 @@ impl<'a> RouteIds<'a> {
 
 /// Follows routers from `start` (already resolved and active) on `data`.
 pub(crate) fn route<'s>(
-    start: Cow<'s, Schedule>,
+    start: Found<'s, Schedule>,
     data: &Data,
     company_id: &str,
     schedules: &'s (impl ScheduleStore + ?Sized),
@@ -163,7 +163,7 @@ mod tests {
     use crate::store::InMemoryScheduleStore;
 
     fn store(schedules: Vec<Schedule>) -> InMemoryScheduleStore {
-        let mut s = InMemoryScheduleStore::new();
+        let s = InMemoryScheduleStore::new();
         for (i, mut sch) in schedules.into_iter().enumerate() {
             sch.lead_token = format!("tok-{i}");
             s.insert(sch).unwrap();

@@ -79,18 +79,24 @@ pub(crate) fn check(request: &MakeCallRequest) -> Result<Target<'_>, Rejection> 
         ("lead_token", &request.lead_token),
     ] {
         if let Some(v) = value {
-            if v.is_empty() {
-                return Err(Rejection::invalid(format!("`{name}` is empty")));
-            }
-            if v.len() > MAX_ID_BYTES {
-                return Err(Rejection::invalid(format!(
-                    "`{name}` is longer than {MAX_ID_BYTES} bytes"
-                )));
-            }
+            check_id(name, v)?;
         }
     }
     check_data(&request.data)?;
     Ok(target)
+}
+
+/// An id or token: non-empty, at most [`MAX_ID_BYTES`].
+pub(crate) fn check_id(name: &str, v: &str) -> Result<(), Rejection> {
+    if v.is_empty() {
+        return Err(Rejection::invalid(format!("`{name}` is empty")));
+    }
+    if v.len() > MAX_ID_BYTES {
+        return Err(Rejection::invalid(format!(
+            "`{name}` is longer than {MAX_ID_BYTES} bytes"
+        )));
+    }
+    Ok(())
 }
 
 fn target(request: &MakeCallRequest) -> Result<Target<'_>, Rejection> {

@@ -60,7 +60,7 @@ mod tests {
     fn scope_and_expiry_decide() {
         let n = E164::from_digits(17195550111).unwrap();
         let now = timefmt::parse("2026-11-26T15:00:00Z").unwrap();
-        let mut list = InMemorySuppressionList::new();
+        let list = InMemorySuppressionList::new();
         list.insert(Suppression {
             company_id: Some("acme".into()),
             schedule_id: Some("auto".into()),

@@ -5,7 +5,7 @@
 //! rebuilt to be handed over; numbers are indexed as integers. The stores
 //! are built to hold millions of records:
 //!
-//! - [`InMemorySuppressionList`] keeps its common entry (an exact number,
+//! - [`SuppressionShard`] keeps its common entry (an exact number,
 //!   optional company, optional schedule, no expiry) in one 8-byte slot of an
 //!   open-addressing table: the number in 50 bits and, in the other 14, an
 //!   interned (company, schedule) pair. That is 10 to 15 bytes an entry at
@@ -22,21 +22,28 @@
 
 use std::borrow::Cow;
 use std::collections::HashMap;
-use std::hash::{BuildHasher, RandomState};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, PoisonError, RwLock};
 
+use arc_swap::ArcSwap;
 use chrono::{DateTime, Utc};
 
-use super::{LeadStore, Lookup, ScheduleStore, StoreUnavailable, SuppressionList};
-use crate::model::{Lead, Schedule, Suppression, SuppressionMatch};
-use crate::phone::{NumberReader, Region, E164};
+use super::{Found, Lookup, SuppressionList};
+use crate::admission::{Padded, Shards};
+use crate::model::{Suppression, SuppressionMatch};
+use crate::phone::E164;
 
 mod hash;
+mod leads;
 mod numbers;
+mod pack;
+mod schedules;
 pub(crate) mod table;
 
 pub(crate) use hash::NumberHash;
+pub use leads::{Enrolment, InMemoryLeadStore, LeadChange};
 use numbers::{NumberTable, SIDE};
-use table::{RobinTable, Slot};
+pub use schedules::{InMemoryScheduleStore, Put};
 
 /// Why a record was not stored.
 ///
@@ -63,561 +70,306 @@ pub enum StoreError {
     Full,
 }
 
-/// Leads in memory, indexed by (company, id) and by (company, schedule,
-/// E.164 number).
+/// Suppression entries in memory, indexed by exact number and by
+/// (prefix length, prefix).
 ///
-/// Each lead is stored once, in a slab whose holes (from
-/// [`InMemoryLeadStore::remove`]) the next inserts fill. Each company has an
-/// id index of 8-byte slots (32 bits of the id's SipHash and a slab
-/// position; the id itself is read from the lead) and, per schedule, a
-/// number index from E.164 digits to the slab position of the oldest live
-/// lead with that number. Both are open-addressing tables whose probes read
-/// consecutive slots: a lookup in a large store is one cache miss for the
-/// index, one for the lead.
+/// The common entry (an exact number, no expiry, the only entry for its
+/// number) takes one 8-byte slot of a compact table: the number and its
+/// interned (company, schedule) pair, of which there may be 16,383. Every
+/// other entry (expiring, one of several for a number, a pair past that
+/// count, a prefix) is kept whole in side maps, and its number's slot says
+/// so: a number not in the table is looked up nowhere else. Entries for one
+/// number are tried in the order they were inserted; exact numbers before
+/// prefixes, shorter prefixes first.
+///
+/// The list changes through `&self` while other threads decide: exact
+/// numbers live in 16 shards (by number) behind their own read-write lock,
+/// so a decision takes one read lock that decisions for other numbers
+/// rarely share, and a writer holds one shard for one insert or removal.
+/// Prefix entries, few and rarely changed but consulted by every decision,
+/// are a snapshot swapped whole ([`ArcSwap`]): reading them takes no lock.
+///
+/// Build a large list with [`InMemorySuppressionList::from_entries`] (or
+/// [`Extend`]), which sizes the table once; [`InMemorySuppressionList::insert`]
+/// grows it by half at a time.
 ///
 /// # Example
 /// ```
-/// use dialgate::{E164, InMemoryLeadStore, Lead, LeadStore, NumberReader, Region};
-/// let mut leads = InMemoryLeadStore::new();
-/// leads.insert(Lead::live("lead-bob", "acme", "sch-solar", "(719) 555-0199"), Region::US, &NumberReader::new()).unwrap();
-/// let n = E164::from_digits(17195550199).unwrap();
-/// assert_eq!(leads.live_lead("acme", "sch-solar", n).unwrap().unwrap().id, "lead-bob");
+/// use dialgate::{E164, InMemorySuppressionList, Suppression, SuppressionList, SuppressionMatch};
+/// let mut list = InMemorySuppressionList::new();
+/// list.insert(Suppression { company_id: Some("acme".into()), ..Suppression::everywhere(SuppressionMatch::prefix("+1303555").unwrap()) });
+/// let n = E164::from_digits(13035550188).unwrap();
+/// let now = chrono::Utc::now();
+/// assert!(list.find(n, "acme", &["s"], now).unwrap().is_some());
+/// assert!(list.find(n, "globex", &["s"], now).unwrap().is_none());
 /// ```
 #[derive(Debug, Default)]
-pub struct InMemoryLeadStore {
-    /// The leads with their numbers; `None` is a hole left by a removal.
-    slots: Vec<Option<Stored>>,
-    /// Holes in `slots`, to fill first.
-    free: Vec<u32>,
-    /// Company id -> its indexes (SipHash: ids come from requests).
-    companies: HashMap<Box<str>, CompanyLeads>,
-    /// Slot heading a number index entry -> the younger live leads with the
-    /// same company, schedule and number, oldest first (rare: one number
-    /// enrolled twice in one schedule).
-    younger: HashMap<u32, Vec<u32>, NumberHash>,
-    /// SipHash keys of the id indexes.
-    keys: RandomState,
-    len: usize,
+pub struct InMemorySuppressionList {
+    numbers: Shards<RwLock<SuppressionShard>, SUPPRESSION_SHARDS>,
+    prefixes: ArcSwap<SuppressionShard>,
+    /// Prefix writers take turns: each copies the snapshot the last left.
+    prefix_writers: Mutex<()>,
+    len: Padded<AtomicUsize>,
 }
 
-/// A lead in the slab, with the number it reads as.
-#[derive(Debug)]
-struct Stored {
-    lead: Lead,
-    /// The E.164 digits the lead's number reads as; 0: unread or unreadable.
-    /// A live lead with digits is indexed under them.
-    digits: u64,
-    /// The region the store read `digits` in itself ([`InMemoryLeadStore::insert`]);
-    /// `None` when the caller gave them ([`InMemoryLeadStore::insert_read`]),
-    /// which the live index trusts but the lead path does not.
-    read_in: Option<Region>,
-}
+/// Shards of the exact-number entries.
+const SUPPRESSION_SHARDS: usize = 16;
 
-impl Stored {
-    /// The digits the lead is live-indexed under; 0: not indexed.
-    fn indexed(&self) -> u64 {
-        if self.lead.status.is_live() {
-            self.digits
-        } else {
-            0
-        }
-    }
-}
-
-/// One company's indexes into the slab.
-#[derive(Debug, Default)]
-struct CompanyLeads {
-    /// Lead id -> slot.
-    by_id: RobinTable<IdSlot>,
-    /// Schedule id -> E.164 digits -> slot of the oldest live lead.
-    live: HashMap<Box<str>, RobinTable<LiveSlot>>,
-}
-
-/// An id index slot: `tag << 32 | slab position`, the tag 32 bits of the
-/// id's hash (never 0). Tags may repeat: the lead's id decides.
-#[derive(Clone, Copy, Debug, Default)]
-struct IdSlot(u64);
-
-impl Slot for IdSlot {
-    #[inline]
-    fn key(self) -> u64 {
-        self.0 >> 32
-    }
-}
-
-impl IdSlot {
-    fn new(tag: u64, index: u32) -> Self {
-        IdSlot(tag << 32 | u64::from(index))
-    }
-
-    #[inline]
-    fn index(self) -> u32 {
-        // The low 32 bits.
-        self.0 as u32
-    }
-}
-
-/// A number index slot: E.164 digits (never 0) and the slab position of the
-/// oldest live lead with them.
-#[derive(Clone, Copy, Debug, Default)]
-struct LiveSlot {
-    number: u64,
-    index: u32,
-}
-
-impl Slot for LiveSlot {
-    #[inline]
-    fn key(self) -> u64 {
-        self.number
-    }
-}
-
-/// The lead in slot `i`, with its number.
-#[inline]
-fn stored_at(slots: &[Option<Stored>], i: u32) -> Option<&Stored> {
-    slots.get(i as usize)?.as_ref()
-}
-
-/// The lead in slot `i`.
-#[inline]
-fn lead_at(slots: &[Option<Stored>], i: u32) -> Option<&Lead> {
-    stored_at(slots, i).map(|s| &s.lead)
-}
-
-/// The id index's tag of a lead id: the high half of its SipHash, never 0.
-#[inline]
-fn id_tag(keys: &RandomState, lead_id: &str) -> u64 {
-    (keys.hash_one(lead_id) >> 32).max(1)
-}
-
-/// Whether slot `i` holds lead `lead_id` (of the company whose index asks).
-#[inline]
-fn is_lead(slots: &[Option<Stored>], i: u32, lead_id: &str) -> bool {
-    lead_at(slots, i).is_some_and(|l| l.id == lead_id)
-}
-
-impl InMemoryLeadStore {
-    /// An empty store.
+impl InMemorySuppressionList {
+    /// An empty list.
     ///
     /// # Example
     /// ```
-    /// use dialgate::{InMemoryLeadStore, LeadStore};
-    /// let leads = InMemoryLeadStore::new();
-    /// assert!(leads.is_empty());
-    /// assert!(leads.lead("acme", "lead-ann").unwrap().is_none());
+    /// use dialgate::{E164, InMemorySuppressionList, SuppressionList};
+    /// let list = InMemorySuppressionList::new();
+    /// let n = E164::from_digits(17195551234).unwrap();
+    /// assert!(list.find(n, "acme", &["sch-solar"], chrono::Utc::now()).unwrap().is_none());
     /// ```
     pub fn new() -> Self {
         Self::default()
     }
 
-    /// How many leads are stored.
+    /// A list of these entries, its tables sized once for them.
     ///
     /// # Example
     /// ```
-    /// use dialgate::{InMemoryLeadStore, Lead, NumberReader, Region};
-    /// let (mut leads, reader) = (InMemoryLeadStore::new(), NumberReader::new());
-    /// leads.insert(Lead::live("lead-ann", "acme", "sch-solar", "+17195551234"), Region::US, &reader).unwrap();
-    /// leads.insert(Lead::live("lead-ann", "globex", "sch-roof", "+17195551234"), Region::US, &reader).unwrap();
-    /// assert_eq!(leads.len(), 2);
+    /// use dialgate::{E164, InMemorySuppressionList, Suppression, SuppressionList, SuppressionMatch};
+    /// let list = InMemorySuppressionList::from_entries((0..1000u64).map(|i| {
+    ///     Suppression::everywhere(SuppressionMatch::Number(E164::from_digits(17192000000 + i).unwrap()))
+    /// }));
+    /// assert_eq!(list.len(), 1000);
+    /// let hit = E164::from_digits(17192000999).unwrap();
+    /// assert!(list.find(hit, "acme", &["s"], chrono::Utc::now()).unwrap().is_some());
+    /// ```
+    pub fn from_entries(entries: impl IntoIterator<Item = Suppression>) -> Self {
+        let mut shards: Vec<SuppressionShard> = (0..SUPPRESSION_SHARDS)
+            .map(|_| SuppressionShard::new())
+            .collect();
+        let mut prefixes = SuppressionShard::new();
+        let mut len = 0;
+        let entries = entries.into_iter();
+        let each = entries.size_hint().0 / SUPPRESSION_SHARDS;
+        for shard in &mut shards {
+            shard.reserve(each + each / 8);
+        }
+        for entry in entries {
+            len += 1;
+            match entry.matcher {
+                SuppressionMatch::Number(n) => {
+                    if let Some(shard) = shards.get_mut(number_shard(n)) {
+                        shard.insert(entry);
+                    }
+                }
+                SuppressionMatch::Prefix { .. } => prefixes.insert(entry),
+            }
+        }
+        let list = InMemorySuppressionList {
+            numbers: {
+                let mut shards = shards.into_iter();
+                Shards::from_fn(|_| RwLock::new(shards.next().unwrap_or_default()))
+            },
+            prefixes: ArcSwap::from_pointee(prefixes),
+            prefix_writers: Mutex::default(),
+            len: Padded(AtomicUsize::new(len)),
+        };
+        list.shrink_to_fit();
+        list
+    }
+
+    /// How many entries are stored.
+    ///
+    /// # Example
+    /// ```
+    /// use dialgate::{E164, InMemorySuppressionList, Suppression, SuppressionMatch};
+    /// let n = SuppressionMatch::Number(E164::from_digits(17195551234).unwrap());
+    /// let list = InMemorySuppressionList::new();
+    /// list.insert(Suppression::everywhere(n));
+    /// list.insert(Suppression { company_id: Some("acme".into()), ..Suppression::everywhere(n) });
+    /// assert_eq!(list.len(), 2);
     /// ```
     pub fn len(&self) -> usize {
-        self.len
+        self.len.load(Ordering::Relaxed)
     }
 
-    /// Whether no lead is stored.
+    /// Whether no entry is stored.
     ///
     /// # Example
     /// ```
-    /// use dialgate::{InMemoryLeadStore, Lead, NumberReader, Region};
-    /// let mut leads = InMemoryLeadStore::new();
-    /// assert!(leads.is_empty());
-    /// leads.insert(Lead::live("lead-ann", "acme", "sch-solar", "+17195551234"), Region::US, &NumberReader::new()).unwrap();
-    /// assert!(!leads.is_empty());
+    /// use dialgate::{InMemorySuppressionList, Suppression, SuppressionMatch};
+    /// let list = InMemorySuppressionList::new();
+    /// assert!(list.is_empty());
+    /// list.insert(Suppression::everywhere(SuppressionMatch::prefix("+1900").unwrap()));
+    /// assert!(!list.is_empty());
     /// ```
     pub fn is_empty(&self) -> bool {
-        self.len == 0
+        self.len() == 0
     }
 
-    /// Makes room for `additional` more leads in the slab.
+    /// Makes room for `additional` more exact-number entries.
     ///
     /// # Example
     /// ```
-    /// use dialgate::{InMemoryLeadStore, Lead, NumberReader, Region};
-    /// let (mut leads, reader) = (InMemoryLeadStore::new(), NumberReader::new());
-    /// leads.reserve(100);
-    /// for i in 0..100 {
-    ///     leads.insert(Lead::live(&format!("lead-{i}"), "acme", "sch-solar", &format!("+1719555{i:04}")), Region::US, &reader).unwrap();
-    /// }
-    /// assert_eq!(leads.len(), 100);
+    /// use dialgate::InMemorySuppressionList;
+    /// let list = InMemorySuppressionList::new();
+    /// let before = list.heap_bytes();
+    /// list.reserve(10_000);
+    /// assert!(list.heap_bytes() > before);
     /// ```
-    pub fn reserve(&mut self, additional: usize) {
-        self.slots.reserve(additional);
+    pub fn reserve(&self, additional: usize) {
+        let each = additional.div_ceil(SUPPRESSION_SHARDS);
+        for shard in self.numbers.iter() {
+            write_lock(shard).reserve(each + each / 8);
+        }
     }
 
-    /// Gives back the memory that growth left unused (after a bulk load,
-    /// say).
+    /// Gives back the memory that growth left unused.
     ///
     /// # Example
     /// ```
-    /// use dialgate::{InMemoryLeadStore, Lead, LeadStore, NumberReader, Region};
-    /// let mut leads = InMemoryLeadStore::new();
-    /// leads.reserve(10_000);
-    /// leads.insert(Lead::live("lead-ann", "acme", "sch-solar", "+17195551234"), Region::US, &NumberReader::new()).unwrap();
-    /// leads.shrink_to_fit();
-    /// assert!(leads.lead("acme", "lead-ann").unwrap().is_some());
+    /// use dialgate::{E164, InMemorySuppressionList, Suppression, SuppressionMatch};
+    /// let list = InMemorySuppressionList::new();
+    /// list.reserve(10_000);
+    /// list.insert(Suppression::everywhere(SuppressionMatch::Number(E164::from_digits(17195551234).unwrap())));
+    /// let reserved = list.heap_bytes();
+    /// list.shrink_to_fit();
+    /// assert!(list.heap_bytes() < reserved);
     /// ```
-    pub fn shrink_to_fit(&mut self) {
-        self.slots.shrink_to_fit();
-        self.free.shrink_to_fit();
-        self.younger.shrink_to_fit();
-        self.companies.shrink_to_fit();
-        for company in self.companies.values_mut() {
-            company.by_id.shrink_to_fit();
-            company.live.shrink_to_fit();
-            for numbers in company.live.values_mut() {
-                numbers.shrink_to_fit();
+    pub fn shrink_to_fit(&self) {
+        for shard in self.numbers.iter() {
+            write_lock(shard).shrink_to_fit();
+        }
+    }
+
+    /// About how many bytes of heap the list holds: its tables and the ids
+    /// of the entries kept whole, without the allocator's own overhead.
+    ///
+    /// # Example
+    /// ```
+    /// use dialgate::{E164, InMemorySuppressionList, Suppression, SuppressionMatch};
+    /// let list = InMemorySuppressionList::new();
+    /// let empty = list.heap_bytes();
+    /// list.insert(Suppression::everywhere(SuppressionMatch::Number(E164::from_digits(17195551234).unwrap())));
+    /// assert!(list.heap_bytes() > empty);
+    /// ```
+    pub fn heap_bytes(&self) -> usize {
+        self.numbers
+            .iter()
+            .map(|shard| read_lock(shard).heap_bytes())
+            .sum::<usize>()
+            + self.prefixes.load().heap_bytes()
+    }
+
+    /// Adds an entry; decisions that start after it returns see it.
+    ///
+    /// # Example
+    /// ```
+    /// use dialgate::{timefmt, E164, InMemorySuppressionList, Suppression, SuppressionList, SuppressionMatch};
+    /// let list = InMemorySuppressionList::new();
+    /// let until = timefmt::parse("2026-12-01T00:00:00Z").unwrap();
+    /// list.insert(Suppression { expires_at: Some(until), ..Suppression::everywhere(SuppressionMatch::prefix("+1719555").unwrap()) });
+    /// let n = E164::from_digits(17195551234).unwrap();
+    /// assert!(list.find(n, "acme", &["sch-solar"], until - chrono::Duration::days(5)).unwrap().is_some());
+    /// assert!(list.find(n, "acme", &["sch-solar"], until).unwrap().is_none(), "expired");
+    /// ```
+    pub fn insert(&self, entry: Suppression) {
+        match entry.matcher {
+            SuppressionMatch::Number(n) => {
+                write_lock(self.numbers.of(number_hash(n))).insert(entry);
+            }
+            SuppressionMatch::Prefix { .. } => {
+                self.change_prefixes(|p| {
+                    p.insert(entry);
+                    true
+                });
             }
         }
+        self.len.fetch_add(1, Ordering::Relaxed);
     }
 
-    /// Stores a lead, reading its number in `region` for the live index (a
-    /// number that does not read is stored but never matched by number).
-    /// The number read is kept: a decision on the lead path in the same
-    /// region does not read it again
-    /// ([`LeadStore::lead_and_number`]).
-    ///
-    /// # Errors
-    /// [`StoreError::DuplicateLead`] when the company has a lead with that
-    /// id, [`StoreError::Full`] past 2^32 - 1 leads.
+    /// Removes one entry equal to `entry` (the same number as read or the
+    /// same prefix, company, schedule and expiry instant); whether there
+    /// was one.
     ///
     /// # Example
     /// ```
-    /// use dialgate::{InMemoryLeadStore, Lead, NumberReader, Region, StoreError};
-    /// let (mut leads, reader) = (InMemoryLeadStore::new(), NumberReader::new());
-    /// leads.insert(Lead::live("lead-ann", "acme", "sch-solar", "(719) 555-1234"), Region::US, &reader).unwrap();
-    /// let again = leads.insert(Lead::live("lead-ann", "acme", "sch-solar", "+17195550199"), Region::US, &reader);
-    /// assert_eq!(again, Err(StoreError::DuplicateLead("lead-ann".into())));
+    /// use dialgate::{E164, InMemorySuppressionList, Suppression, SuppressionList, SuppressionMatch};
+    /// let n = E164::from_digits(17195551234).unwrap();
+    /// let entry = Suppression { company_id: Some("acme".into()), ..Suppression::everywhere(SuppressionMatch::Number(n)) };
+    /// let list = InMemorySuppressionList::new();
+    /// list.insert(entry.clone());
+    /// assert!(!list.remove(&Suppression::everywhere(SuppressionMatch::Number(n))), "another scope");
+    /// assert!(list.remove(&entry));
+    /// assert!(list.find(n, "acme", &["s"], chrono::Utc::now()).unwrap().is_none());
+    /// assert!(!list.remove(&entry));
     /// ```
-    pub fn insert(
-        &mut self,
-        lead: Lead,
-        region: Region,
-        reader: &NumberReader,
-    ) -> Result<(), StoreError> {
-        match reader.read(&lead.number, region) {
-            Ok(n) => self.insert_stored(lead, n.digits(), Some(region)),
-            Err(_) => self.insert_stored(lead, 0, None),
-        }
-    }
-
-    /// Stores a lead whose number the caller has already read (`None`: it
-    /// does not read), as a bulk load from a database of normalised numbers
-    /// does. Only a live lead is indexed by number. The lead path reads the
-    /// number again at each decision, as the store cannot vouch for it
-    /// (use [`InMemoryLeadStore::insert`] to have it read once).
-    ///
-    /// # Errors
-    /// As [`InMemoryLeadStore::insert`].
-    ///
-    /// # Example
-    /// ```
-    /// use dialgate::{E164, InMemoryLeadStore, Lead, LeadStore};
-    /// let mut leads = InMemoryLeadStore::new();
-    /// let n = E164::from_digits(17195550199).unwrap();
-    /// leads.insert_read(Lead::live("lead-bob", "acme", "sch-solar", "+17195550199"), Some(n)).unwrap();
-    /// assert_eq!(leads.live_lead("acme", "sch-solar", n).unwrap().unwrap().id, "lead-bob");
-    /// ```
-    pub fn insert_read(&mut self, lead: Lead, number: Option<E164>) -> Result<(), StoreError> {
-        let digits = match number {
-            Some(n) if lead.status.is_live() => n.digits(),
-            _ => 0,
-        };
-        self.insert_stored(lead, digits, None)
-    }
-
-    /// Stores a lead whose number reads as `digits` (0: none), read by the
-    /// store in `read_in` or given by the caller (`None`).
-    fn insert_stored(
-        &mut self,
-        lead: Lead,
-        digits: u64,
-        read_in: Option<Region>,
-    ) -> Result<(), StoreError> {
-        let Self {
-            slots,
-            free,
-            companies,
-            younger,
-            keys,
-            len,
-        } = self;
-        let company = match companies.get_mut(lead.company_id.as_str()) {
-            Some(company) => company,
-            None => companies
-                .entry(Box::from(lead.company_id.as_str()))
-                .or_default(),
-        };
-        let tag = id_tag(keys, &lead.id);
-        if company
-            .by_id
-            .find(tag, |s| is_lead(slots, s.index(), &lead.id))
-            .is_some()
-        {
-            return Err(StoreError::DuplicateLead(lead.id));
-        }
-        let index = match free.last() {
-            Some(&i) => i,
-            None => match u32::try_from(slots.len()) {
-                Ok(i) if i != u32::MAX => i,
-                _ => return Err(StoreError::Full),
-            },
-        };
-        if digits != 0 && lead.status.is_live() {
-            let numbers = match company.live.get_mut(lead.schedule_id.as_str()) {
-                Some(numbers) => numbers,
-                None => company
-                    .live
-                    .entry(Box::from(lead.schedule_id.as_str()))
-                    .or_default(),
-            };
-            match numbers.find(digits, |_| true) {
-                Some(head) => younger.entry(head.index).or_default().push(index),
-                None => numbers.insert(LiveSlot {
-                    number: digits,
-                    index,
-                }),
+    pub fn remove(&self, entry: &Suppression) -> bool {
+        let removed = match entry.matcher {
+            SuppressionMatch::Number(n) => {
+                write_lock(self.numbers.of(number_hash(n))).remove(entry)
             }
-        }
-        let stored = Stored {
-            lead,
-            digits,
-            read_in,
+            SuppressionMatch::Prefix { .. } => self.change_prefixes(|p| p.remove(entry)),
         };
-        if free.pop().is_some() {
-            if let Some(slot) = slots.get_mut(index as usize) {
-                *slot = Some(stored);
-            }
-        } else {
-            slots.push(Some(stored));
+        if removed {
+            self.len.fetch_sub(1, Ordering::Relaxed);
         }
-        company.by_id.insert(IdSlot::new(tag, index));
-        *len += 1;
-        Ok(())
+        removed
     }
 
-    /// Removes a lead and its index entries, returning it.
-    ///
-    /// # Example
-    /// ```
-    /// use dialgate::{InMemoryLeadStore, Lead, LeadStore, NumberReader, Region};
-    /// let mut leads = InMemoryLeadStore::new();
-    /// leads.insert(Lead::live("l", "acme", "s", "+17195551234"), Region::US, &NumberReader::new()).unwrap();
-    /// assert!(leads.remove("acme", "l").is_some());
-    /// assert!(leads.lead("acme", "l").unwrap().is_none());
-    /// ```
-    pub fn remove(&mut self, company_id: &str, lead_id: &str) -> Option<Lead> {
-        let Self {
-            slots,
-            free,
-            companies,
-            younger,
-            keys,
-            len,
-        } = self;
-        let company = companies.get_mut(company_id)?;
-        let index = company
-            .by_id
-            .remove(id_tag(keys, lead_id), |s| {
-                is_lead(slots, s.index(), lead_id)
-            })?
-            .index();
-        let stored = slots.get_mut(index as usize)?.take()?;
-        let digits = stored.indexed();
-        let lead = stored.lead;
-        free.push(index);
-        *len -= 1;
-        if digits == 0 {
-            return Some(lead);
+    /// Copies the prefix snapshot, changes the copy and swaps it in when
+    /// `change` says it changed.
+    fn change_prefixes(&self, change: impl FnOnce(&mut SuppressionShard) -> bool) -> bool {
+        let _turn = self
+            .prefix_writers
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        let mut prefixes = SuppressionShard::clone(&self.prefixes.load());
+        let changed = change(&mut prefixes);
+        if changed {
+            self.prefixes.store(Arc::new(prefixes));
         }
-        let Some(numbers) = company.live.get_mut(lead.schedule_id.as_str()) else {
-            return Some(lead);
-        };
-        match numbers.find(digits, |_| true).map(|s| s.index) {
-            Some(head) if head == index => {
-                // It headed its number: the next oldest takes over, if any.
-                let mut rest = younger.remove(&index).unwrap_or_default();
-                if rest.is_empty() {
-                    numbers.remove(digits, |_| true);
-                } else {
-                    let next = rest.remove(0);
-                    let slot = LiveSlot {
-                        number: digits,
-                        index: next,
-                    };
-                    numbers.replace(digits, |_| true, slot);
-                    if !rest.is_empty() {
-                        younger.insert(next, rest);
-                    }
-                }
-            }
-            Some(head) => {
-                if let Some(rest) = younger.get_mut(&head) {
-                    rest.retain(|&i| i != index);
-                    if rest.is_empty() {
-                        younger.remove(&head);
-                    }
-                }
-            }
-            None => {}
+        changed
+    }
+}
+
+/// The hash that picks an exact number's shard (by its top bits): a
+/// multiplicative one, which spreads consecutive numbers.
+#[inline]
+fn number_hash(n: E164) -> u64 {
+    n.digits().wrapping_mul(0x9E37_79B9_7F4A_7C15)
+}
+
+/// The index of an exact number's shard, as [`Shards::of`] picks it.
+fn number_shard(n: E164) -> usize {
+    (number_hash(n) >> (64 - SUPPRESSION_SHARDS.trailing_zeros())) as usize
+}
+
+fn read_lock<T>(lock: &RwLock<T>) -> std::sync::RwLockReadGuard<'_, T> {
+    // Every change leaves a shard whole before it can panic (an insert or
+    // removal of one entry), so a poisoned lock is still consistent.
+    lock.read().unwrap_or_else(PoisonError::into_inner)
+}
+
+fn write_lock<T>(lock: &RwLock<T>) -> std::sync::RwLockWriteGuard<'_, T> {
+    lock.write().unwrap_or_else(PoisonError::into_inner)
+}
+
+impl Extend<Suppression> for InMemorySuppressionList {
+    fn extend<I: IntoIterator<Item = Suppression>>(&mut self, entries: I) {
+        let entries = entries.into_iter();
+        self.reserve(entries.size_hint().0);
+        for entry in entries {
+            self.insert(entry);
         }
-        Some(lead)
     }
 }
 
-impl InMemoryLeadStore {
-    /// The slab index of this company's lead with this id.
-    fn slot_of(&self, company_id: &str, lead_id: &str) -> Option<u32> {
-        let company = self.companies.get(company_id)?;
-        let tag = id_tag(&self.keys, lead_id);
-        company
-            .by_id
-            .find(tag, |s| is_lead(&self.slots, s.index(), lead_id))
-            .map(|slot| slot.index())
+impl FromIterator<Suppression> for InMemorySuppressionList {
+    fn from_iter<I: IntoIterator<Item = Suppression>>(entries: I) -> Self {
+        Self::from_entries(entries)
     }
 }
 
-impl InMemoryLeadStore {
-    fn get_lead(&self, company_id: &str, lead_id: &str) -> Option<Cow<'_, Lead>> {
-        lead_at(&self.slots, self.slot_of(company_id, lead_id)?).map(Cow::Borrowed)
-    }
-
-    fn get_lead_and_number(
-        &self,
-        company_id: &str,
-        lead_id: &str,
-        region: Region,
-    ) -> Option<(Cow<'_, Lead>, Option<E164>)> {
-        let stored = stored_at(&self.slots, self.slot_of(company_id, lead_id)?)?;
-        // Only digits the store read itself, in this region, are the
-        // reader's verdict.
-        let number = match stored.read_in {
-            Some(r) if r == region => E164::from_digits(stored.digits),
-            _ => None,
-        };
-        Some((Cow::Borrowed(&stored.lead), number))
-    }
-
-    fn get_live_lead(
-        &self,
-        company_id: &str,
-        schedule_id: &str,
-        number: E164,
-    ) -> Option<Cow<'_, Lead>> {
-        let slot = self
-            .companies
-            .get(company_id)?
-            .live
-            .get(schedule_id)?
-            .find(number.digits(), |_| true)?;
-        lead_at(&self.slots, slot.index).map(Cow::Borrowed)
-    }
-}
-
-/// Schedules in memory, indexed by (company, id) and by token.
-///
-/// # Example
-/// ```
-/// use dialgate::{InMemoryScheduleStore, Schedule, ScheduleStore};
-/// let mut s = InMemoryScheduleStore::new();
-/// s.insert(Schedule::dialer("sch-solar", "acme", "tok-solar")).unwrap();
-/// assert_eq!(s.schedule("acme", "sch-solar").unwrap().unwrap().lead_token, "tok-solar");
-/// assert!(s.schedule("globex", "sch-solar").unwrap().is_none());
-/// ```
-#[derive(Debug, Default)]
-pub struct InMemoryScheduleStore {
-    by_company: HashMap<String, HashMap<String, Schedule>>,
-    /// token -> (company id, schedule id)
-    tokens: HashMap<String, (String, String)>,
-}
-
-impl InMemoryScheduleStore {
-    /// An empty store.
-    ///
-    /// # Example
-    /// ```
-    /// use dialgate::{InMemoryScheduleStore, ScheduleStore};
-    /// let schedules = InMemoryScheduleStore::new();
-    /// assert!(schedules.schedule("acme", "sch-solar").unwrap().is_none());
-    /// ```
-    pub fn new() -> Self {
-        Self::default()
-    }
-
-    /// Stores a schedule.
-    ///
-    /// # Errors
-    /// [`StoreError::DuplicateSchedule`] when its company has a schedule with
-    /// that id, [`StoreError::DuplicateLeadToken`] when any schedule has its token.
-    ///
-    /// # Example
-    /// ```
-    /// use dialgate::{InMemoryScheduleStore, Schedule, StoreError};
-    /// let mut schedules = InMemoryScheduleStore::new();
-    /// schedules.insert(Schedule::dialer("sch-solar", "acme", "tok-solar")).unwrap();
-    /// assert!(schedules.insert(Schedule::dialer("sch-solar", "globex", "tok-globex")).is_ok(), "ids are per company");
-    /// let again = schedules.insert(Schedule::dialer("sch-solar", "acme", "tok-solar-2"));
-    /// assert_eq!(again, Err(StoreError::DuplicateSchedule("sch-solar".into())));
-    /// ```
-    pub fn insert(&mut self, schedule: Schedule) -> Result<(), StoreError> {
-        if self.tokens.contains_key(&schedule.lead_token) {
-            return Err(StoreError::DuplicateLeadToken(schedule.lead_token));
-        }
-        let company = self
-            .by_company
-            .entry(schedule.company_id.clone())
-            .or_default();
-        if company.contains_key(&schedule.id) {
-            return Err(StoreError::DuplicateSchedule(schedule.id));
-        }
-        self.tokens.insert(
-            schedule.lead_token.clone(),
-            (schedule.company_id.clone(), schedule.id.clone()),
-        );
-        company.insert(schedule.id.clone(), schedule);
-        Ok(())
-    }
-}
-
-// The in-memory stores never fail: they answer `Ok`.
-impl LeadStore for InMemoryLeadStore {
-    fn lead(&self, company_id: &str, lead_id: &str) -> Lookup<'_, Lead> {
-        Ok(self.get_lead(company_id, lead_id))
-    }
-
-    fn lead_and_number(
-        &self,
-        company_id: &str,
-        lead_id: &str,
-        region: Region,
-    ) -> Result<Option<super::LeadAndNumber<'_>>, StoreUnavailable> {
-        Ok(self.get_lead_and_number(company_id, lead_id, region))
-    }
-
-    fn live_lead(&self, company_id: &str, schedule_id: &str, number: E164) -> Lookup<'_, Lead> {
-        Ok(self.get_live_lead(company_id, schedule_id, number))
-    }
-}
-
-impl ScheduleStore for InMemoryScheduleStore {
-    fn schedule(&self, company_id: &str, schedule_id: &str) -> Lookup<'_, Schedule> {
-        Ok(self.get_schedule(company_id, schedule_id))
-    }
-
-    fn schedule_by_token(&self, company_id: &str, lead_token: &str) -> Lookup<'_, Schedule> {
-        Ok(self.get_schedule_by_token(company_id, lead_token))
-    }
-}
-
+// The in-memory list never fails: it answers `Ok`.
 impl SuppressionList for InMemorySuppressionList {
     fn find(
         &self,
@@ -626,28 +378,72 @@ impl SuppressionList for InMemorySuppressionList {
         schedule_ids: &[&str],
         now: DateTime<Utc>,
     ) -> Lookup<'_, Suppression> {
-        Ok(self.get_find(number, company_id, schedule_ids, now))
+        // Exact numbers first, then prefixes (shorter first): the order
+        // entries are tried in.
+        let shard = read_lock(self.numbers.of(number_hash(number)));
+        if let Some(hit) = shard.get_find(number, company_id, schedule_ids, now) {
+            return Ok(Some(Found::Owned(hit.into_owned())));
+        }
+        drop(shard);
+        Ok(self
+            .prefixes
+            .load()
+            .get_find(number, company_id, schedule_ids, now)
+            .map(|hit| Found::Owned(hit.into_owned())))
     }
 }
 
-impl InMemoryScheduleStore {
-    fn get_schedule(&self, company_id: &str, schedule_id: &str) -> Option<Cow<'_, Schedule>> {
-        self.by_company
-            .get(company_id)?
-            .get(schedule_id)
-            .map(Cow::Borrowed)
-    }
-
-    fn get_schedule_by_token(
-        &self,
-        company_id: &str,
-        lead_token: &str,
-    ) -> Option<Cow<'_, Schedule>> {
-        let (owner, id) = self.tokens.get(lead_token)?;
-        if owner != company_id {
-            return None;
+impl SuppressionShard {
+    /// Removes one entry equal to `entry`; whether there was one. A compact
+    /// entry's slot is marked [`SIDE`] with nothing beside it (a tombstone:
+    /// lookups find no entry there, and a later entry for the number goes
+    /// beside it).
+    fn remove(&mut self, entry: &Suppression) -> bool {
+        let removed = match entry.matcher {
+            SuppressionMatch::Number(n) => {
+                let digits = n.digits();
+                match self.compact.get(digits) {
+                    None => false,
+                    Some(SIDE) => {
+                        let removed = remove_equal(self.numbers.get_mut(&digits), entry);
+                        if self.numbers.get(&digits).is_some_and(Vec::is_empty) {
+                            self.numbers.remove(&digits);
+                        }
+                        removed
+                    }
+                    Some(scope) => {
+                        let same = entry.expires_at.is_none()
+                            && self.scopes.get(scope)
+                                == Some((
+                                    entry.company_id.as_deref(),
+                                    entry.schedule_id.as_deref(),
+                                ));
+                        same && self.compact.set_scope(digits, SIDE)
+                    }
+                }
+            }
+            SuppressionMatch::Prefix { digits, len } => {
+                remove_equal(self.prefixes.get_mut(&(len, digits)), entry)
+            }
+        };
+        if removed {
+            self.len -= 1;
         }
-        self.get_schedule(owner, id)
+        removed
+    }
+}
+
+/// Removes the first entry of `entries` equal to `entry`.
+fn remove_equal(entries: Option<&mut Vec<Suppression>>, entry: &Suppression) -> bool {
+    let Some(entries) = entries else {
+        return false;
+    };
+    match entries.iter().position(|e| e == entry) {
+        Some(at) => {
+            entries.remove(at);
+            true
+        }
+        None => false,
     }
 }
 
@@ -656,7 +452,7 @@ const ANY: u32 = u32::MAX;
 
 /// The company and schedule ids of compact entries, interned, and the
 /// (company, schedule) pairs ("scopes") the compact table refers to.
-#[derive(Debug, Default)]
+#[derive(Clone, Debug, Default)]
 struct Scopes {
     /// Id -> its number; SipHash, as ids are attacker-chosen.
     names: HashMap<Box<str>, u32>,
@@ -730,34 +526,10 @@ impl Scopes {
     }
 }
 
-/// Suppression entries in memory, indexed by exact number and by
-/// (prefix length, prefix).
-///
-/// The common entry (an exact number, no expiry, the only entry for its
-/// number) takes one 8-byte slot of a compact table: the number and its
-/// interned (company, schedule) pair, of which there may be 16,383. Every
-/// other entry (expiring, one of several for a number, a pair past that
-/// count, a prefix) is kept whole in side maps, and its number's slot says
-/// so: a number not in the table is looked up nowhere else. Entries for one
-/// number are tried in the order they were inserted; exact numbers before
-/// prefixes, shorter prefixes first.
-///
-/// Build a large list with [`InMemorySuppressionList::from_entries`] (or
-/// [`Extend`]), which sizes the table once; [`InMemorySuppressionList::insert`]
-/// grows it by half at a time.
-///
-/// # Example
-/// ```
-/// use dialgate::{E164, InMemorySuppressionList, Suppression, SuppressionList, SuppressionMatch};
-/// let mut list = InMemorySuppressionList::new();
-/// list.insert(Suppression { company_id: Some("acme".into()), ..Suppression::everywhere(SuppressionMatch::prefix("+1303555").unwrap()) });
-/// let n = E164::from_digits(13035550188).unwrap();
-/// let now = chrono::Utc::now();
-/// assert!(list.find(n, "acme", &["s"], now).unwrap().is_some());
-/// assert!(list.find(n, "globex", &["s"], now).unwrap().is_none());
-/// ```
-#[derive(Debug, Default)]
-pub struct InMemorySuppressionList {
+/// One shard of [`InMemorySuppressionList`]: entries indexed by exact
+/// number and by (prefix length, prefix), changed through `&mut self`.
+#[derive(Clone, Debug, Default)]
+struct SuppressionShard {
     scopes: Scopes,
     /// Number -> the scope of its one entry, or [`SIDE`]: its entries are
     /// in `numbers`.
@@ -775,95 +547,32 @@ pub struct InMemorySuppressionList {
     len: usize,
 }
 
-impl InMemorySuppressionList {
+impl SuppressionShard {
     /// An empty list.
-    ///
-    /// # Example
-    /// ```
-    /// use dialgate::{E164, InMemorySuppressionList, SuppressionList};
-    /// let list = InMemorySuppressionList::new();
-    /// let n = E164::from_digits(17195551234).unwrap();
-    /// assert!(list.find(n, "acme", &["sch-solar"], chrono::Utc::now()).unwrap().is_none());
-    /// ```
-    pub fn new() -> Self {
+    fn new() -> Self {
         Self::default()
     }
 
-    /// A list of these entries, its table sized once for them.
-    ///
-    /// # Example
-    /// ```
-    /// use dialgate::{E164, InMemorySuppressionList, Suppression, SuppressionList, SuppressionMatch};
-    /// let list = InMemorySuppressionList::from_entries((0..1000u64).map(|i| {
-    ///     Suppression::everywhere(SuppressionMatch::Number(E164::from_digits(17192000000 + i).unwrap()))
-    /// }));
-    /// assert_eq!(list.len(), 1000);
-    /// let hit = E164::from_digits(17192000999).unwrap();
-    /// assert!(list.find(hit, "acme", &["s"], chrono::Utc::now()).unwrap().is_some());
-    /// ```
-    pub fn from_entries(entries: impl IntoIterator<Item = Suppression>) -> Self {
+    /// A shard of these entries, its table sized once for them.
+    #[cfg(test)]
+    fn from_entries(entries: impl IntoIterator<Item = Suppression>) -> Self {
+        let entries = entries.into_iter();
         let mut list = Self::new();
-        list.extend(entries);
+        list.reserve(entries.size_hint().0);
+        for entry in entries {
+            list.insert(entry);
+        }
         list.shrink_to_fit();
         list
     }
 
-    /// How many entries are stored.
-    ///
-    /// # Example
-    /// ```
-    /// use dialgate::{E164, InMemorySuppressionList, Suppression, SuppressionMatch};
-    /// let n = SuppressionMatch::Number(E164::from_digits(17195551234).unwrap());
-    /// let mut list = InMemorySuppressionList::new();
-    /// list.insert(Suppression::everywhere(n));
-    /// list.insert(Suppression { company_id: Some("acme".into()), ..Suppression::everywhere(n) });
-    /// assert_eq!(list.len(), 2);
-    /// ```
-    pub fn len(&self) -> usize {
-        self.len
-    }
-
-    /// Whether no entry is stored.
-    ///
-    /// # Example
-    /// ```
-    /// use dialgate::{InMemorySuppressionList, Suppression, SuppressionMatch};
-    /// let mut list = InMemorySuppressionList::new();
-    /// assert!(list.is_empty());
-    /// list.insert(Suppression::everywhere(SuppressionMatch::prefix("+1900").unwrap()));
-    /// assert!(!list.is_empty());
-    /// ```
-    pub fn is_empty(&self) -> bool {
-        self.len == 0
-    }
-
     /// Makes room for `additional` more exact-number entries.
-    ///
-    /// # Example
-    /// ```
-    /// use dialgate::InMemorySuppressionList;
-    /// let mut list = InMemorySuppressionList::new();
-    /// let before = list.heap_bytes();
-    /// list.reserve(10_000);
-    /// assert!(list.heap_bytes() > before);
-    /// ```
-    pub fn reserve(&mut self, additional: usize) {
+    fn reserve(&mut self, additional: usize) {
         self.compact.reserve(additional);
     }
 
     /// Gives back the memory that growth left unused.
-    ///
-    /// # Example
-    /// ```
-    /// use dialgate::{E164, InMemorySuppressionList, Suppression, SuppressionMatch};
-    /// let mut list = InMemorySuppressionList::new();
-    /// list.reserve(10_000);
-    /// list.insert(Suppression::everywhere(SuppressionMatch::Number(E164::from_digits(17195551234).unwrap())));
-    /// let reserved = list.heap_bytes();
-    /// list.shrink_to_fit();
-    /// assert!(list.heap_bytes() < reserved);
-    /// ```
-    pub fn shrink_to_fit(&mut self) {
+    fn shrink_to_fit(&mut self) {
         self.compact.shrink_to_fit();
         self.numbers.shrink_to_fit();
         self.prefixes.shrink_to_fit();
@@ -871,16 +580,7 @@ impl InMemorySuppressionList {
 
     /// About how many bytes of heap the list holds: its tables and the ids
     /// of the entries kept whole, without the allocator's own overhead.
-    ///
-    /// # Example
-    /// ```
-    /// use dialgate::{E164, InMemorySuppressionList, Suppression, SuppressionMatch};
-    /// let mut list = InMemorySuppressionList::new();
-    /// let empty = list.heap_bytes();
-    /// list.insert(Suppression::everywhere(SuppressionMatch::Number(E164::from_digits(17195551234).unwrap())));
-    /// assert!(list.heap_bytes() > empty);
-    /// ```
-    pub fn heap_bytes(&self) -> usize {
+    fn heap_bytes(&self) -> usize {
         fn whole(v: &Vec<Suppression>) -> usize {
             v.capacity() * std::mem::size_of::<Suppression>()
                 + v.iter()
@@ -899,18 +599,7 @@ impl InMemorySuppressionList {
     }
 
     /// Adds an entry.
-    ///
-    /// # Example
-    /// ```
-    /// use dialgate::{timefmt, E164, InMemorySuppressionList, Suppression, SuppressionList, SuppressionMatch};
-    /// let mut list = InMemorySuppressionList::new();
-    /// let until = timefmt::parse("2026-12-01T00:00:00Z").unwrap();
-    /// list.insert(Suppression { expires_at: Some(until), ..Suppression::everywhere(SuppressionMatch::prefix("+1719555").unwrap()) });
-    /// let n = E164::from_digits(17195551234).unwrap();
-    /// assert!(list.find(n, "acme", &["sch-solar"], until - chrono::Duration::days(5)).unwrap().is_some());
-    /// assert!(list.find(n, "acme", &["sch-solar"], until).unwrap().is_none(), "expired");
-    /// ```
-    pub fn insert(&mut self, entry: Suppression) {
+    fn insert(&mut self, entry: Suppression) {
         match entry.matcher {
             SuppressionMatch::Number(n) => self.insert_number(n, entry),
             SuppressionMatch::Prefix { digits, len } => {
@@ -950,7 +639,7 @@ fn drop_digits(x: u64, n: u32) -> u64 {
     }
 }
 
-impl InMemorySuppressionList {
+impl SuppressionShard {
     /// Adds an entry for number `n`: into the compact table if it is the
     /// number's only entry and never expires, else beside it with the
     /// number's other entries (its compact one moved there first, so they
@@ -999,23 +688,7 @@ impl InMemorySuppressionList {
     }
 }
 
-impl Extend<Suppression> for InMemorySuppressionList {
-    fn extend<I: IntoIterator<Item = Suppression>>(&mut self, entries: I) {
-        let entries = entries.into_iter();
-        self.reserve(entries.size_hint().0);
-        for entry in entries {
-            self.insert(entry);
-        }
-    }
-}
-
-impl FromIterator<Suppression> for InMemorySuppressionList {
-    fn from_iter<I: IntoIterator<Item = Suppression>>(entries: I) -> Self {
-        Self::from_entries(entries)
-    }
-}
-
-impl InMemorySuppressionList {
+impl SuppressionShard {
     fn get_find(
         &self,
         number: E164,
@@ -1108,7 +781,7 @@ mod tests {
     fn mixed_entries_on_one_number() {
         let num = n(17_195_550_111);
         let noon = at("2026-11-26T12:00:00Z");
-        let mut list = InMemorySuppressionList::new();
+        let mut list = SuppressionShard::new();
         // First entry: compact (acme, solar); the rest go beside it.
         list.insert(entry(
             SuppressionMatch::Number(num),
@@ -1134,7 +807,7 @@ mod tests {
             None,
             Some(noon),
         ));
-        assert_eq!(list.len(), 4);
+        assert_eq!(list.len, 4);
         assert_eq!(list.compact.get(num.digits()), Some(SIDE));
         assert_eq!(list.numbers.get(&num.digits()).map(Vec::len), Some(4));
 
@@ -1185,7 +858,7 @@ mod tests {
     fn an_expiring_first_entry_keeps_insertion_order() {
         let num = n(13_035_550_147);
         let noon = at("2026-11-26T12:00:00Z");
-        let mut list = InMemorySuppressionList::new();
+        let mut list = SuppressionShard::new();
         list.insert(entry(
             SuppressionMatch::Number(num),
             Some("acme"),
@@ -1216,7 +889,7 @@ mod tests {
     #[test]
     fn prefixes_and_numbers_together() {
         let noon = at("2026-11-26T12:00:00Z");
-        let mut list = InMemorySuppressionList::new();
+        let mut list = SuppressionShard::new();
         let p = |t: &str| SuppressionMatch::prefix(t).unwrap();
         list.insert(entry(p("+1303"), Some("acme"), None, None));
         list.insert(entry(p("+1303555"), None, Some("auto"), Some(noon)));
@@ -1258,7 +931,7 @@ mod tests {
     fn scopes_past_the_table_limit_are_kept_whole() {
         let noon = at("2026-11-26T12:00:00Z");
         let count = SIDE as u64 + 100;
-        let list = InMemorySuppressionList::from_entries((0..count).map(|i| {
+        let list = SuppressionShard::from_entries((0..count).map(|i| {
             let company = format!("co-{i}");
             entry(
                 SuppressionMatch::Number(n(17_192_000_000 + i)),
@@ -1267,7 +940,7 @@ mod tests {
                 None,
             )
         }));
-        assert_eq!(list.len(), count as usize);
+        assert_eq!(list.len, count as usize);
         assert_eq!(list.compact.len(), count as usize, "every number marked");
         assert_eq!(list.numbers.len(), 100);
         assert!(!list.unmarked);
@@ -1305,13 +978,13 @@ mod tests {
                 )
             })
         };
-        let bulk = InMemorySuppressionList::from_entries(entries(200_000));
-        let mut one_by_one = InMemorySuppressionList::new();
+        let bulk = SuppressionShard::from_entries(entries(200_000));
+        let mut one_by_one = SuppressionShard::new();
         for e in entries(200_000) {
             one_by_one.insert(e);
         }
         for list in [&bulk, &one_by_one] {
-            let per_entry = list.heap_bytes() as f64 / list.len() as f64;
+            let per_entry = list.heap_bytes() as f64 / list.len as f64;
             assert!(per_entry <= 16.0, "{per_entry} bytes an entry");
         }
         assert!((bulk.heap_bytes() as f64 / 200_000.0) < 11.0);
@@ -1352,15 +1025,15 @@ mod tests {
             bulk in any::<bool>(),
         ) {
             let list = if bulk {
-                InMemorySuppressionList::from_entries(entries.clone())
+                SuppressionShard::from_entries(entries.clone())
             } else {
-                let mut l = InMemorySuppressionList::new();
+                let mut l = SuppressionShard::new();
                 for e in entries.clone() {
                     l.insert(e);
                 }
                 l
             };
-            prop_assert_eq!(list.len(), entries.len());
+            prop_assert_eq!(list.len, entries.len());
             let schedule_sets: [&[&str]; 4] = [&["solar"], &["wind"], &["router", "auto"], &[]];
             for (i, company, s, h) in probes {
                 let num = n(17_195_550_100 + i);
@@ -1380,214 +1053,6 @@ mod tests {
                     prop_assert_eq!(found.as_ref(), Some(own));
                 }
             }
-        }
-    }
-
-    fn reader() -> NumberReader {
-        NumberReader::new()
-    }
-
-    #[test]
-    fn leads_by_id_are_scoped_to_their_company() {
-        let mut leads = InMemoryLeadStore::new();
-        let r = reader();
-        leads
-            .insert(
-                Lead::live("l1", "acme", "solar", "+17195551234"),
-                Region::US,
-                &r,
-            )
-            .unwrap();
-        leads
-            .insert(
-                Lead::live("l1", "globex", "solar", "+17195551234"),
-                Region::US,
-                &r,
-            )
-            .unwrap();
-        assert_eq!(
-            leads.insert(
-                Lead::live("l1", "acme", "wind", "+17195551235"),
-                Region::US,
-                &r
-            ),
-            Err(StoreError::DuplicateLead("l1".into()))
-        );
-        assert_eq!(leads.len(), 2);
-        assert_eq!(leads.get_lead("acme", "l1").unwrap().company_id, "acme");
-        assert_eq!(leads.get_lead("globex", "l1").unwrap().company_id, "globex");
-        assert!(leads.get_lead("initech", "l1").is_none());
-        let num = n(17_195_551_234);
-        assert_eq!(
-            leads
-                .get_live_lead("globex", "solar", num)
-                .unwrap()
-                .company_id,
-            "globex"
-        );
-        assert!(leads.get_live_lead("acme", "wind", num).is_none());
-    }
-
-    #[test]
-    fn live_leads_of_one_number_are_found_oldest_first_through_removals() {
-        let mut leads = InMemoryLeadStore::new();
-        let num = n(17_195_551_234);
-        for id in ["a", "b", "c", "d"] {
-            leads
-                .insert_read(Lead::live(id, "acme", "solar", "+17195551234"), Some(num))
-                .unwrap();
-        }
-        let live =
-            |l: &InMemoryLeadStore| l.get_live_lead("acme", "solar", num).map(|l| l.id.clone());
-        assert_eq!(live(&leads).as_deref(), Some("a"));
-        assert_eq!(leads.remove("acme", "c").unwrap().id, "c");
-        assert_eq!(live(&leads).as_deref(), Some("a"));
-        assert!(leads.remove("acme", "a").is_some());
-        assert_eq!(live(&leads).as_deref(), Some("b"));
-        // "e" fills a hole in the slab but is still the youngest.
-        leads
-            .insert_read(Lead::live("e", "acme", "solar", "+17195551234"), Some(num))
-            .unwrap();
-        assert!(leads.remove("acme", "b").is_some());
-        assert_eq!(live(&leads).as_deref(), Some("d"));
-        assert!(leads.remove("acme", "d").is_some());
-        assert_eq!(live(&leads).as_deref(), Some("e"));
-        assert!(leads.remove("acme", "e").is_some());
-        assert_eq!(live(&leads), None);
-        assert!(leads.is_empty());
-        assert!(leads.younger.is_empty());
-        assert!(leads.remove("acme", "e").is_none());
-    }
-
-    #[test]
-    fn only_live_readable_leads_are_indexed_by_number() {
-        let mut leads = InMemoryLeadStore::new();
-        let r = reader();
-        let mut done = Lead::live("done", "acme", "solar", "+17195551234");
-        done.status = crate::model::LeadStatus::from("completed");
-        leads.insert(done, Region::US, &r).unwrap();
-        leads
-            .insert(Lead::live("bad", "acme", "solar", "12345"), Region::US, &r)
-            .unwrap();
-        assert_eq!(leads.len(), 2);
-        assert!(leads
-            .get_live_lead("acme", "solar", n(17_195_551_234))
-            .is_none());
-        assert!(leads.get_lead("acme", "done").is_some());
-        assert!(leads.get_lead("acme", "bad").is_some());
-        assert!(leads
-            .companies
-            .values()
-            .all(|c| c.live.values().all(RobinTable::is_empty)));
-        assert!(leads.remove("acme", "done").is_some());
-        assert!(leads.remove("acme", "bad").is_some());
-    }
-
-    proptest! {
-        /// Inserts and removals against a model: a list of leads in
-        /// insertion order, scanned.
-        #[test]
-        fn leads_agree_with_a_scan(
-            ops in proptest::collection::vec((any::<bool>(), 0u8..12, 0u8..2, 0u8..2, 0u64..3, any::<bool>()), 0..80),
-        ) {
-            let mut store = InMemoryLeadStore::new();
-            let mut model: Vec<(Lead, u64)> = Vec::new();
-            for (add, id, company, schedule, number, live) in ops {
-                let (id, company) = (format!("l{id}"), ["acme", "globex"][company as usize]);
-                if add {
-                    let schedule = ["solar", "wind"][schedule as usize];
-                    let digits = 17_195_551_200 + number;
-                    let mut lead = Lead::live(&id, company, schedule, &format!("+{digits}"));
-                    if !live {
-                        lead.status = crate::model::LeadStatus::from("paused");
-                    }
-                    let dup = model.iter().any(|(l, _)| l.id == id && l.company_id == company);
-                    let got = store.insert_read(lead.clone(), Some(n(digits)));
-                    prop_assert_eq!(got.is_err(), dup);
-                    if !dup {
-                        model.push((lead, digits));
-                    }
-                } else {
-                    let at = model.iter().position(|(l, _)| l.id == id && l.company_id == company);
-                    let removed = store.remove(company, &id);
-                    prop_assert_eq!(removed, at.map(|i| model.remove(i).0));
-                }
-                prop_assert_eq!(store.len(), model.len());
-                for company in ["acme", "globex"] {
-                    for schedule in ["solar", "wind"] {
-                        for number in 0..3 {
-                            let digits = 17_195_551_200 + number;
-                            let expected = model.iter().find(|(l, d)| {
-                                l.company_id == company && l.schedule_id == schedule && *d == digits && l.status.is_live()
-                            });
-                            let got = store.get_live_lead(company, schedule, n(digits));
-                            prop_assert_eq!(got.as_deref(), expected.map(|(l, _)| l));
-                        }
-                    }
-                }
-                for (lead, _) in &model {
-                    let got = store.get_lead(&lead.company_id, &lead.id);
-                    prop_assert_eq!(got.as_deref(), Some(lead));
-                }
-            }
-        }
-    }
-
-    #[test]
-    fn only_numbers_the_store_read_in_the_region_are_handed_back() {
-        let r = reader();
-        let gb: Region = "GB".parse().unwrap();
-        let n = E164::from_digits(17195551234).unwrap();
-        let mut leads = InMemoryLeadStore::new();
-        let mut done = Lead::live("done", "acme", "s", "(719) 555-1234");
-        done.status = crate::model::LeadStatus::from("completed");
-        leads.insert(done, Region::US, &r).unwrap();
-        leads
-            .insert(Lead::live("bad", "acme", "s", "12345"), Region::US, &r)
-            .unwrap();
-        leads
-            .insert_read(Lead::live("given", "acme", "s", "+17195551234"), Some(n))
-            .unwrap();
-        let number = |id: &str, region: Region| {
-            let (lead, number) = leads.get_lead_and_number("acme", id, region).unwrap();
-            assert_eq!(lead.id, id);
-            number
-        };
-        assert_eq!(number("done", Region::US), Some(n), "read, though not live");
-        assert_eq!(number("done", gb), None, "read in another region");
-        assert_eq!(number("bad", Region::US), None, "does not read");
-        assert_eq!(number("given", Region::US), None, "the caller's reading");
-        assert!(leads
-            .get_lead_and_number("globex", "done", Region::US)
-            .is_none());
-        // Not live: read, but never matched by number.
-        assert_eq!(leads.get_live_lead("acme", "s", n).unwrap().id, "given");
-        assert_eq!(leads.remove("acme", "done").unwrap().id, "done");
-        assert_eq!(leads.get_live_lead("acme", "s", n).unwrap().id, "given");
-    }
-
-    #[test]
-    fn reserve_and_shrink_keep_every_lead() {
-        let mut leads = InMemoryLeadStore::new();
-        leads.reserve(1000);
-        for i in 0..1000u64 {
-            let digits = 17_192_000_000 + i;
-            leads
-                .insert_read(
-                    Lead::live(&format!("l{i}"), "acme", "solar", &format!("+{digits}")),
-                    Some(n(digits)),
-                )
-                .unwrap();
-        }
-        for i in (0..1000u64).step_by(2) {
-            assert!(leads.remove("acme", &format!("l{i}")).is_some());
-        }
-        leads.shrink_to_fit();
-        for i in 0..1000u64 {
-            let found = leads
-                .get_live_lead("acme", "solar", n(17_192_000_000 + i))
-                .map(|l| l.id.clone());
-            assert_eq!(found, (i % 2 == 1).then(|| format!("l{i}")));
         }
     }
 }

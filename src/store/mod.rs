@@ -23,7 +23,10 @@ mod memory;
 
 pub(crate) use memory::table::{RobinTable, Slot};
 pub(crate) use memory::NumberHash;
-pub use memory::{InMemoryLeadStore, InMemoryScheduleStore, InMemorySuppressionList, StoreError};
+pub use memory::{
+    Enrolment, InMemoryLeadStore, InMemoryScheduleStore, InMemorySuppressionList, LeadChange, Put,
+    StoreError,
+};
 
 /// A store that could not answer (a lost connection, a timeout): the
 /// decision that asked fails closed with `unavailable`.
@@ -58,6 +61,90 @@ impl StoreUnavailable {
     }
 }
 
+/// A record a store found: lent by the store, shared with it, or handed
+/// over. It dereferences to the record.
+///
+/// The in-memory stores hand out [`Found::Shared`] (a reference count, no
+/// copy), so a record changed or removed meanwhile stays whole for the
+/// decision that found it; a store over a database hands over what it
+/// loaded ([`Found::Owned`]); a store that outlives the decision can lend
+/// ([`Found::Borrowed`]).
+///
+/// # Example
+/// ```
+/// use dialgate::{Found, Schedule};
+/// let s = Schedule::dialer("sch-solar", "acme", "tok-solar");
+/// let lent = Found::Borrowed(&s);
+/// let shared = Found::Shared(std::sync::Arc::new(s.clone()));
+/// assert_eq!(lent.id, "sch-solar");
+/// assert_eq!(lent, shared);
+/// assert_eq!(shared.into_owned(), s);
+/// ```
+#[derive(Debug)]
+pub enum Found<'a, T> {
+    /// Lent by the store.
+    Borrowed(&'a T),
+    /// Handed over.
+    Owned(T),
+    /// Shared with the store.
+    Shared(Arc<T>),
+}
+
+impl<T> std::ops::Deref for Found<'_, T> {
+    type Target = T;
+    #[inline]
+    fn deref(&self) -> &T {
+        match self {
+            Found::Borrowed(t) => t,
+            Found::Owned(t) => t,
+            Found::Shared(t) => t,
+        }
+    }
+}
+
+impl<T: Clone> Found<'_, T> {
+    /// The record, copied if it is not already the caller's.
+    ///
+    /// # Example
+    /// ```
+    /// use dialgate::Found;
+    /// assert_eq!(Found::Owned(7).into_owned(), 7);
+    /// assert_eq!(Found::Borrowed(&7).into_owned(), 7);
+    /// ```
+    pub fn into_owned(self) -> T {
+        match self {
+            Found::Borrowed(t) => t.clone(),
+            Found::Owned(t) => t,
+            Found::Shared(t) => Arc::try_unwrap(t).unwrap_or_else(|t| (*t).clone()),
+        }
+    }
+}
+
+impl<T: Clone> Clone for Found<'_, T> {
+    fn clone(&self) -> Self {
+        match self {
+            Found::Borrowed(t) => Found::Borrowed(t),
+            Found::Owned(t) => Found::Owned(t.clone()),
+            Found::Shared(t) => Found::Shared(Arc::clone(t)),
+        }
+    }
+}
+
+impl<T: PartialEq> PartialEq for Found<'_, T> {
+    fn eq(&self, other: &Self) -> bool {
+        **self == **other
+    }
+}
+
+impl<'a, T: Clone> From<Cow<'a, T>> for Found<'a, T> {
+    fn from(c: Cow<'a, T>) -> Self {
+        match c {
+            Cow::Borrowed(t) => Found::Borrowed(t),
+            Cow::Owned(t) => Found::Owned(t),
+        }
+    }
+}
+
 /// What a store lookup answers: the record if there is one, or that the
 /// store could not answer.
 ///
@@ -68,7 +155,7 @@ impl StoreUnavailable {
 /// let found: Lookup<'_, Schedule> = store.schedule("acme", "sch-solar");
 /// assert_eq!(found, Ok(None));
 /// ```
-pub type Lookup<'a, T> = Result<Option<Cow<'a, T>>, StoreUnavailable>;
+pub type Lookup<'a, T> = Result<Option<Found<'a, T>>, StoreUnavailable>;
 
 /// A lead and what its number reads as, when the store knows
 /// ([`LeadStore::lead_and_number`]).
@@ -80,7 +167,29 @@ pub type Lookup<'a, T> = Result<Option<Cow<'a, T>>, StoreUnavailable>;
 /// let found: Option<LeadAndNumber<'_>> = leads.lead_and_number("acme", "lead-ann", Region::US).unwrap();
 /// assert!(found.is_none());
 /// ```
-pub type LeadAndNumber<'a> = (Cow<'a, Lead>, Option<E164>);
+pub type LeadAndNumber<'a> = (Found<'a, Lead>, Option<E164>);
+
+/// Where committed one-off leads go when the engine stores them
+/// ([`Engine::with_one_off_leads_stored`](crate::Engine::with_one_off_leads_stored)):
+/// the lead, status `one_off`, is handed over when its call is committed.
+///
+/// # Example
+/// ```
+/// use dialgate::{InMemoryLeadStore, Lead, LeadStatus, LeadStore, OneOffLeads};
+/// let leads = InMemoryLeadStore::new();
+/// let lead = Lead { status: LeadStatus::OneOff, ..Lead::live("c1-lead", "acme", "sch-solar", "+17195557777") };
+/// leads.store_one_off(lead).unwrap();
+/// assert_eq!(leads.lead("acme", "c1-lead").unwrap().unwrap().status, LeadStatus::OneOff);
+/// ```
+pub trait OneOffLeads: std::fmt::Debug + Send + Sync {
+    /// Stores a committed one-off lead.
+    ///
+    /// # Errors
+    /// [`StoreUnavailable`] when it could not be stored (the call was placed
+    /// all the same; the host is told through
+    /// [`Admitted::try_commit`](crate::Admitted::try_commit)).
+    fn store_one_off(&self, lead: Lead) -> Result<(), StoreUnavailable>;
+}
 
 /// Leads, by id and by number.
 ///
@@ -220,3 +329,9 @@ macro_rules! forward {
 }
 
 forward!(Arc<T>, Box<T>, &T);
+
+impl<T: OneOffLeads + ?Sized> OneOffLeads for Arc<T> {
+    fn store_one_off(&self, lead: Lead) -> Result<(), StoreUnavailable> {
+        (**self).store_one_off(lead)
+    }
+}

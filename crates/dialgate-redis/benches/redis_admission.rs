@@ -4,8 +4,8 @@
 //! server and runs redis-benchmark beside it), else a redis-server this bench
 //! starts itself. `cargo bench -- --test` runs a few decisions only.
 
-use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use dialgate::{Admission, AdmissionRequest, Company, E164};

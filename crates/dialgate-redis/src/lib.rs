@@ -870,7 +870,7 @@ mod tests {
 
     #[test]
     fn the_out_of_range_message_is_local_admissions() {
-        use dialgate::{Company, E164, LocalAdmission};
+        use dialgate::{Company, LocalAdmission, E164};
         let acme = Company::new("acme", 1).unwrap();
         let ask = AdmissionRequest {
             company: &acme,

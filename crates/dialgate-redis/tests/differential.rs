@@ -9,8 +9,8 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use dialgate::{
-    Admission, AdmissionRequest, CallCap, Claim, Clock, Company, E164, FakeClock, LocalAdmission,
-    Rejection,
+    Admission, AdmissionRequest, CallCap, Claim, Clock, Company, FakeClock, LocalAdmission,
+    Rejection, E164,
 };
 use dialgate_redis::{RedisAdmission, RedisOptions};
 use proptest::prelude::*;

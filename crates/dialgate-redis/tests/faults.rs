@@ -54,11 +54,9 @@ fn a_stopped_server_fails_every_decision_closed_and_recovers() {
     let admission = Arc::new(fleet(&server.url(), Duration::from_secs(60)));
     let company = Company::new("acme", 1_000_000).expect("company");
     let now = "2026-11-26T15:00:00Z";
-    assert!(
-        admission
-            .admit(&ask(&company, 17195550000, false, now))
-            .is_ok()
-    );
+    assert!(admission
+        .admit(&ask(&company, 17195550000, false, now))
+        .is_ok());
     server.signal("STOP").expect("SIGSTOP");
     let threads: Vec<_> = (0..8u64)
         .map(|t| {
@@ -262,11 +260,9 @@ fn release_drops_only_its_own_claim() {
         "the second hold is still in flight"
     );
     admission.release(&second).expect("release");
-    assert!(
-        admission
-            .admit(&ask(&company, 17195550002, true, "2026-11-26T15:01:40Z"))
-            .is_ok()
-    );
+    assert!(admission
+        .admit(&ask(&company, 17195550002, true, "2026-11-26T15:01:40Z"))
+        .is_ok());
 }
 
 /// The server's clock and a hold lease: a hold never settled keeps its

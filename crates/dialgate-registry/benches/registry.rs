@@ -89,7 +89,7 @@ fn serialize() {
 /// Runs `CHAIN` lookups one at a time: each key is offset by the previous
 /// answer's (always zero) residue, and each waits for the one before.
 macro_rules! chain {
-    ($keys:expr, $start:expr, |$k:ident| $body:expr) => {{
+    ($keys:expr_2021, $start:expr_2021, |$k:ident| $body:expr_2021) => {{
         let keys: &[u64] = $keys;
         let mut dep = 0u64;
         let base = $start;
