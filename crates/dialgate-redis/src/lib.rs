@@ -19,6 +19,11 @@
 //!   `NS{cHEX}:d:DIGITS` (the number's unreleased dials),
 //!   `NS{cHEX}:f:SCHEDULEHEX:DIGITS` (the in-flight one-off lead). Every key
 //!   is written with a TTL: as long as a decision can see it, plus a margin.
+//! - **Connections.** Blocking connections with connect, read and write
+//!   timeouts, kept in a small pool. Concurrent callers' scripts are
+//!   pipelined ([`RedisOptions::pipeline`]): up to two batches in flight,
+//!   each a caller's that sends what others queued meanwhile and hands each
+//!   its answer.
 //! - **Time.** [`TimeSource::Server`] reads the Redis server's `TIME` once per
 //!   script, so a fleet shares one clock (the HTTP host);
 //!   [`TimeSource::Decision`] uses the request's time (the command-line host,
@@ -158,6 +163,14 @@ pub struct RedisOptions {
     /// stay: a wrong no, never a claim a failover could forget). `None`
     /// (the default) does not wait.
     pub wait_replicas: Option<(u32, Duration)>,
+    /// Pipelines the scripts of concurrent callers (on by default): a caller
+    /// that finds scripts waiting to be sent joins them, and one of the
+    /// waiting callers sends them all at once on one connection and hands
+    /// each its answer, so Redis reads and writes once per batch, not once
+    /// per decision. Off: every call takes a connection of its own. Either
+    /// way each script runs atomically on its own; a batch that fails
+    /// (a timeout, a lost connection) fails every decision in it, closed.
+    pub pipeline: bool,
     /// Without a hold lease: how long an in-flight one-off lead's key lives
     /// at most (a day by default), so a process that died holding it does
     /// not block its number for ever.
@@ -177,6 +190,7 @@ impl fmt::Debug for RedisOptions {
             .field("ttl_margin", &self.ttl_margin)
             .field("unleased_hold_ttl", &self.unleased_hold_ttl)
             .field("wait_replicas", &self.wait_replicas)
+            .field("pipeline", &self.pipeline)
             .finish_non_exhaustive()
     }
 }
@@ -204,6 +218,7 @@ impl RedisOptions {
             ttl_margin: Duration::from_secs(1),
             unleased_hold_ttl: Duration::from_secs(86_400),
             wait_replicas: None,
+            pipeline: true,
         }
     }
 
@@ -256,6 +271,67 @@ struct Shared {
     /// Seed of this process's claim ids (random), and how many were drawn.
     claim_seed: u64,
     claims: AtomicU64,
+    /// Scripts waiting to be sent in the next pipelined batch.
+    batch: Mutex<Batch>,
+}
+
+/// The scripts waiting for the next batch, and whether a caller is sending
+/// one now (it hands the next batch to a waiting caller when it is done).
+#[derive(Default)]
+struct Batch {
+    jobs: Vec<Job>,
+    /// Callers sending a batch now, at most [`SENDERS`].
+    sending: usize,
+}
+
+/// Batches in flight at once, each on its own connection: while Redis runs
+/// one, the next is gathered and sent.
+const SENDERS: usize = 2;
+
+/// One script waiting in a batch, and where its answer goes.
+struct Job {
+    cmd: redis::Cmd,
+    slot: Arc<Slot>,
+}
+
+/// Where a waiting caller's answer arrives: the answer, or the turn to send
+/// the next batch.
+#[derive(Default)]
+struct Slot {
+    state: Mutex<SlotState>,
+    ready: std::sync::Condvar,
+}
+
+#[derive(Default)]
+enum SlotState {
+    #[default]
+    Waiting,
+    Send,
+    Done(Result<redis::Value, String>),
+}
+
+impl Slot {
+    fn put(&self, state: SlotState) {
+        *lock(&self.state) = state;
+        self.ready.notify_one();
+    }
+
+    /// Waits for the answer or the turn to send: `None` means send.
+    fn wait(&self) -> Option<Result<redis::Value, String>> {
+        let mut state = lock(&self.state);
+        loop {
+            match std::mem::take(&mut *state) {
+                SlotState::Waiting => {
+                    state = self
+                        .ready
+                        .wait(state)
+                        .unwrap_or_else(PoisonError::into_inner);
+                }
+                SlotState::Send => return None,
+                SlotState::Done(answer) => return Some(answer),
+            }
+        }
+    }
 }
 
 /// Admission (contract steps 9 to 12) kept in one Redis server, shared by
@@ -316,6 +392,7 @@ impl RedisAdmission {
             settle: Script::new(SETTLE_LUA),
             claim_seed,
             claims: AtomicU64::new(0),
+            batch: Mutex::new(Batch::default()),
         };
         Ok(RedisAdmission {
             shared: Arc::new(shared),
@@ -515,10 +592,12 @@ impl RedisAdmission {
             (TimeSource::Decision, None) => split(SystemClock.now()),
         };
         let (a_sec, a_ns) = split(claim.admitted_at);
-        let mut invocation = self.shared.settle.prepare_invoke();
+        let mut invocation = redis::cmd("EVALSHA");
         invocation
-            .key(self.in_flight_key(&claim.company_id, &claim.schedule_id, digits))
-            .key(self.dials_key(&claim.company_id, digits))
+            .arg(self.shared.settle.get_hash())
+            .arg(2)
+            .arg(self.in_flight_key(&claim.company_id, &claim.schedule_id, digits))
+            .arg(self.dials_key(&claim.company_id, digits))
             .arg(if commit { "c" } else { "r" })
             .arg(claim.id.to_string())
             .arg(if claim.one_off { "1" } else { "0" })
@@ -529,10 +608,117 @@ impl RedisAdmission {
             .arg(self.mode())
             .arg(t_sec)
             .arg(t_ns);
-        self.with_connection(|con| invocation.invoke::<String>(con))
+        self.eval(invocation)
             .map(|_| ())
             .map_err(StoreUnavailable::new)
     }
+
+    /// Runs an EVALSHA (reloading the scripts on `NOSCRIPT`), pipelined with
+    /// other callers' when [`RedisOptions::pipeline`] is on.
+    fn eval(&self, cmd: redis::Cmd) -> Result<redis::Value, String> {
+        if !self.options.pipeline {
+            return self.with_connection(|con| match cmd.query::<redis::Value>(con) {
+                Err(e) if is_noscript(&e) => {
+                    self.load_scripts(con)?;
+                    cmd.query(con)
+                }
+                answer => answer,
+            });
+        }
+        let slot = Arc::new(Slot::default());
+        {
+            let mut batch = lock(&self.shared.batch);
+            batch.jobs.push(Job {
+                cmd,
+                slot: Arc::clone(&slot),
+            });
+            if batch.sending >= SENDERS {
+                drop(batch);
+                if let Some(answer) = slot.wait() {
+                    return answer;
+                }
+                // Our turn to send (our script is still waiting).
+            } else {
+                batch.sending += 1;
+            }
+        }
+        let jobs = std::mem::take(&mut lock(&self.shared.batch).jobs);
+        self.send_batch(jobs);
+        // Hand the next batch to a waiting caller, or stop sending.
+        {
+            let mut batch = lock(&self.shared.batch);
+            match batch.jobs.first() {
+                Some(next) => next.slot.put(SlotState::Send),
+                None => batch.sending -= 1,
+            }
+        }
+        slot.wait()
+            .unwrap_or_else(|| Err("redis: a pipelined script got no answer".into()))
+    }
+
+    /// Sends `jobs` as one pipeline and puts each answer in its slot.
+    fn send_batch(&self, jobs: Vec<Job>) {
+        let mut pipe = redis::pipe();
+        pipe.ignore_errors();
+        for job in &jobs {
+            pipe.add_command(job.cmd.clone());
+        }
+        let answers = self.with_connection(|con| {
+            let mut answers: Vec<RedisResult<redis::Value>> = pipe.query(con)?;
+            // A script the server did not know did not run: load, and send
+            // those again (only those).
+            let missing: Vec<usize> = answers
+                .iter()
+                .enumerate()
+                .filter(|(_, a)| a.as_ref().is_err_and(is_noscript))
+                .map(|(i, _)| i)
+                .collect();
+            if !missing.is_empty() {
+                self.load_scripts(con)?;
+                let mut again = redis::pipe();
+                again.ignore_errors();
+                for job in missing.iter().filter_map(|&i| jobs.get(i)) {
+                    again.add_command(job.cmd.clone());
+                }
+                let more: Vec<RedisResult<redis::Value>> = again.query(con)?;
+                for (&i, answer) in missing.iter().zip(more) {
+                    if let Some(slot) = answers.get_mut(i) {
+                        *slot = answer;
+                    }
+                }
+            }
+            Ok(answers)
+        });
+        match answers {
+            Ok(answers) if answers.len() == jobs.len() => {
+                for (job, answer) in jobs.into_iter().zip(answers) {
+                    let answer = answer.map_err(|e| describe(&e, &self.options));
+                    job.slot.put(SlotState::Done(answer));
+                }
+            }
+            Ok(_) => {
+                for job in jobs {
+                    let why = "redis: a pipeline answered the wrong number of replies";
+                    job.slot.put(SlotState::Done(Err(why.into())));
+                }
+            }
+            Err(reason) => {
+                for job in jobs {
+                    job.slot.put(SlotState::Done(Err(reason.clone())));
+                }
+            }
+        }
+    }
+
+    fn load_scripts(&self, con: &mut Connection) -> RedisResult<()> {
+        self.shared.admit.load(con)?;
+        self.shared.settle.load(con)?;
+        Ok(())
+    }
+}
+
+fn is_noscript(e: &RedisError) -> bool {
+    e.kind() == redis::ErrorKind::Server(redis::ServerErrorKind::NoScript)
 }
 
 impl Admission for RedisAdmission {
@@ -557,11 +743,13 @@ impl Admission for RedisAdmission {
             Some(lease) => millis(lease).saturating_add(margin_ms),
             None => millis(self.options.unleased_hold_ttl),
         };
-        let mut invocation = self.shared.admit.prepare_invoke();
+        let mut invocation = redis::cmd("EVALSHA");
         invocation
-            .key(self.company_key_prefix(&company.id) + "c")
-            .key(self.dials_key(&company.id, digits))
-            .key(self.in_flight_key(&company.id, request.schedule_id, digits))
+            .arg(self.shared.admit.get_hash())
+            .arg(3)
+            .arg(self.company_key_prefix(&company.id) + "c")
+            .arg(self.dials_key(&company.id, digits))
+            .arg(self.in_flight_key(&company.id, request.schedule_id, digits))
             .arg(self.mode())
             .arg(t_sec)
             .arg(t_ns)
@@ -583,22 +771,37 @@ impl Admission for RedisAdmission {
             reason,
         };
         let wait = self.options.wait_replicas;
-        let (reply, acked): (Vec<i64>, Option<i64>) = self
-            .with_connection(|con| {
-                let reply: Vec<i64> = invocation.invoke(con)?;
-                // Only an admission wrote anything worth waiting for.
-                let acked = match (wait, reply.first()) {
-                    (Some((replicas, timeout)), Some(0)) => Some(
-                        redis::cmd("WAIT")
-                            .arg(replicas)
-                            .arg(millis(timeout).max(1))
-                            .query(con)?,
-                    ),
-                    _ => None,
-                };
-                Ok((reply, acked))
-            })
-            .map_err(unavailable)?;
+        let (reply, acked): (Vec<i64>, Option<i64>) = match wait {
+            None => {
+                let reply = self.eval(invocation).map_err(unavailable)?;
+                let reply = redis::from_redis_value(reply).map_err(|_| {
+                    unavailable("redis: the admit script answered something unexpected".into())
+                })?;
+                (reply, None)
+            }
+            Some(_) => self
+                .with_connection(|con| {
+                    let reply: Vec<i64> = match invocation.query(con) {
+                        Err(e) if is_noscript(&e) => {
+                            self.load_scripts(con)?;
+                            invocation.query(con)?
+                        }
+                        answer => answer?,
+                    };
+                    // Only an admission wrote anything worth waiting for.
+                    let acked = match (wait, reply.first()) {
+                        (Some((replicas, timeout)), Some(0)) => Some(
+                            redis::cmd("WAIT")
+                                .arg(replicas)
+                                .arg(millis(timeout).max(1))
+                                .query(con)?,
+                        ),
+                        _ => None,
+                    };
+                    Ok((reply, acked))
+                })
+                .map_err(unavailable)?,
+        };
         if let (Some((replicas, _)), Some(acked)) = (wait, acked)
             && acked < i64::from(replicas)
         {

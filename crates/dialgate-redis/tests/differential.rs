@@ -84,10 +84,12 @@ fn run(
     ops: &[Op],
     lease: Option<u64>,
     start: DateTime<Utc>,
+    pipeline: bool,
 ) -> Result<(), TestCaseError> {
     let clock = FakeClock::new(start);
     let mut local = LocalAdmission::new();
     let mut options = RedisOptions::decision_time(&support::namespace("diff"));
+    options.pipeline = pipeline;
     if let Some(s) = lease {
         local = local.with_hold_lease(Duration::from_secs(s), clock.clone());
         options.hold_lease = Some(Duration::from_secs(s));
@@ -164,10 +166,11 @@ proptest! {
         ops in proptest::collection::vec(op(), 1..80),
         lease in prop_oneof![Just(None), Just(Some(60u64)), Just(Some(2u64))],
         start_ns in 0i64..1_000_000_000,
+        pipeline in any::<bool>(),
     ) {
         let Some(url) = support::url("redis_answers_as_local_admission") else { return Ok(()); };
         let start = dialgate::timefmt::parse("2026-11-26T15:00:00Z").expect("time") + chrono::Duration::nanoseconds(start_ns);
-        run(&url, &ops, lease, start)?;
+        run(&url, &ops, lease, start, pipeline)?;
     }
 }
 
@@ -195,7 +198,8 @@ fn limit_changes_decide_to_the_nanosecond() {
             extra_ns: 666_666,
         });
     }
-    run(&url, &ops, None, t0).expect("equal");
+    run(&url, &ops, None, t0, true).expect("equal");
+    run(&url, &ops, None, t0, false).expect("equal");
 }
 
 /// An out-of-order time within a company is decided at its high-water mark,
