@@ -295,3 +295,81 @@ fn commits_releases_and_drops_racing_leave_no_claim_behind() {
         clock.advance(Duration::seconds(31));
     }
 }
+
+/// Two hosts (two admission states, each with its own connections and
+/// claim ids) on the server's clock, 32 threads between them: one dial of a
+/// number per window, and the company never past its GCRA.
+#[test]
+fn two_fleet_hosts_on_the_servers_clock_stay_within_the_contract() {
+    let Some(url) = support::url("two_fleet_hosts_on_the_servers_clock_stay_within_the_contract")
+    else {
+        return;
+    };
+    let mut options = dialgate_redis::RedisOptions::fleet(std::time::Duration::from_secs(60));
+    options.namespace = support::namespace("two-hosts");
+    let hosts = [
+        RedisAdmission::new(&url, options.clone()).expect("host a"),
+        RedisAdmission::new(&url, options).expect("host b"),
+    ];
+    let company = Company::new("acme", 5).expect("company");
+    let started = std::time::Instant::now();
+    let admitted = Mutex::new(Vec::new());
+    let barrier = Barrier::new(32);
+    thread::scope(|s| {
+        for t in 0..32usize {
+            let (hosts, company, admitted, barrier) = (&hosts, &company, &admitted, &barrier);
+            s.spawn(move || {
+                use dialgate::Admission;
+                barrier.wait();
+                for i in 0..20u64 {
+                    // Half the threads on one number, half on numbers of their own.
+                    let digits = if t % 2 == 0 {
+                        17195550000
+                    } else {
+                        17195560000 + (t as u64) * 100 + i
+                    };
+                    let ask = dialgate::AdmissionRequest {
+                        company,
+                        schedule_id: "s-a",
+                        number: dialgate::E164::from_digits(digits).expect("number"),
+                        one_off: false,
+                        caps: &[],
+                        now: chrono::Utc::now(),
+                    };
+                    if let Ok(claim) = hosts[t % 2].admit(&ask) {
+                        admitted
+                            .lock()
+                            .expect("log")
+                            .push((digits, claim.admitted_at));
+                    }
+                }
+            });
+        }
+    });
+    let elapsed = started.elapsed().as_secs_f64();
+    let admitted = admitted.into_inner().expect("log");
+    let shared = admitted.iter().filter(|(d, _)| *d == 17195550000).count();
+    assert!(
+        shared <= 1,
+        "the shared number was admitted {shared} times inside its window"
+    );
+    // GCRA: burst 5, then 5 a second.
+    let bound = 5 + (elapsed * 5.0).ceil() as usize;
+    assert!(
+        admitted.len() <= bound,
+        "{} admitted in {elapsed:.2} s",
+        admitted.len()
+    );
+    assert!(!admitted.is_empty());
+    let mut times: Vec<i64> = admitted
+        .iter()
+        .map(|(_, at)| at.timestamp_nanos_opt().expect("ns"))
+        .collect();
+    times.sort_unstable();
+    let mut tat = i64::MIN;
+    for t in times {
+        let at = tat.max(t);
+        assert!(at - t <= 800_000_000, "admitted past the GCRA at {t}");
+        tat = at + 200_000_000;
+    }
+}
