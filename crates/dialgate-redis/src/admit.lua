@@ -16,7 +16,7 @@
 -- exact value LocalAdmission keeps as nanoseconds times the limit. Every
 -- number written back goes through string.format('%d', ...).
 --
--- Answers: {0, sec, ns} admitted at; {1} a one-off lead in flight;
+-- Answers: {0, sec, ns} admitted at (also for a retry of a claim taken); {1} a one-off lead in flight;
 -- {2, at_sec, at_ns, until_sec, until_ns} recently dialled;
 -- {3, cap index (1-based), count, clear_sec, clear_ns} a cap is full;
 -- {4, sec, ns} over the CPS limit, passes from then.
@@ -88,6 +88,15 @@ end
 -- Monotone time per company: decide at max(t, high-water).
 local ns, nn = ts, tn
 if hw_s and before(ns, nn, hw_s, hw_n) then ns, nn = hw_s, hw_n end
+
+-- A retry of a claim already taken (its answer was lost to a timeout) is
+-- answered as it was: admitted at the same instant, nothing taken twice.
+-- Claim ids are unique, so a new request never matches.
+if raw and string.find(raw, claim, 1, true) then
+  for c, s, n in string.gmatch(raw, '(%d+) (%d+) (%d+)') do
+    if c == claim then return {0, tonumber(s), tonumber(n)} end
+  end
+end
 
 -- Step 9: a one-off lead in flight (one whose lease ended counts as
 -- committed, no longer in flight).

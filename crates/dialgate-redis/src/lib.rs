@@ -41,9 +41,10 @@
 //! be held. The host answers `unavailable` and must not place the call. The
 //! claims it may hold expire with their keys (the redial window, the longest
 //! cap, the hold lease); until then the number may be refused (a wrong no,
-//! never a wrong yes). A host that wants them back sooner can release the
-//! claim it got no answer for: release compares the claim id, so releasing a
-//! claim that was never taken changes nothing.
+//! never a wrong yes). A host that wants to retry instead decides under a
+//! claim id it chose ([`RedisAdmission::admit_with_id`]): the retry answers
+//! the claim the lost attempt took (then commit or release it as usual), or
+//! decides afresh if that attempt never ran.
 //!
 //! # Example
 //! ```no_run
@@ -721,8 +722,46 @@ fn is_noscript(e: &RedisError) -> bool {
     e.kind() == redis::ErrorKind::Server(redis::ServerErrorKind::NoScript)
 }
 
-impl Admission for RedisAdmission {
-    fn admit(&self, request: &AdmissionRequest<'_>) -> Result<Claim, Rejection> {
+impl RedisAdmission {
+    /// A fresh claim id for [`RedisAdmission::admit_with_id`]: random per
+    /// process, distinct within it.
+    ///
+    /// # Example
+    /// See [`RedisAdmission::admit_with_id`].
+    pub fn claim_id(&self) -> u64 {
+        self.next_claim()
+    }
+
+    /// [`Admission::admit`] under a claim id the caller chose (from
+    /// [`RedisAdmission::claim_id`]), which makes a retry idempotent: when an
+    /// admission answered `unavailable` because its answer was lost (a
+    /// timeout once the script was sent), the same request retried with the
+    /// same id answers the claim the first attempt took, admitted at the same
+    /// instant, instead of refusing the number it blocks. A retry of an
+    /// attempt that never ran decides afresh.
+    ///
+    /// # Errors
+    /// As [`Admission::admit`].
+    ///
+    /// # Example
+    /// ```no_run
+    /// use dialgate::{AdmissionRequest, Company, E164};
+    /// use dialgate_redis::RedisAdmission;
+    /// let admission = RedisAdmission::for_fleet("redis://127.0.0.1:6379/", std::time::Duration::from_secs(60))?;
+    /// let acme = Company::new("acme", 5).unwrap();
+    /// let ask = AdmissionRequest { company: &acme, schedule_id: "s", number: E164::from_digits(17195551234).unwrap(), one_off: false, caps: &[], now: chrono::Utc::now() };
+    /// let id = admission.claim_id();
+    /// let claim = match admission.admit_with_id(&ask, id) {
+    ///     Err(e) if e.code() == "unavailable" => admission.admit_with_id(&ask, id), // once Redis answers again
+    ///     answer => answer,
+    /// };
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn admit_with_id(
+        &self,
+        request: &AdmissionRequest<'_>,
+        claim: u64,
+    ) -> Result<Claim, Rejection> {
         let company = request.company;
         let (t_sec, t_ns) = match self.options.time {
             TimeSource::Decision => {
@@ -736,7 +775,6 @@ impl Admission for RedisAdmission {
             TimeSource::Server => (0, 0),
         };
         let digits = request.number.digits();
-        let claim = self.next_claim();
         let (lease_s, lease_ns) = self.lease_args();
         let margin_ms = millis(self.options.ttl_margin);
         let in_flight_ms = match self.options.hold_lease {
@@ -852,6 +890,12 @@ impl Admission for RedisAdmission {
                 "redis: the admit script answered something unexpected".into(),
             )),
         }
+    }
+}
+
+impl Admission for RedisAdmission {
+    fn admit(&self, request: &AdmissionRequest<'_>) -> Result<Claim, Rejection> {
+        self.admit_with_id(request, self.next_claim())
     }
 
     fn commit(&self, claim: &Claim) -> Result<(), StoreUnavailable> {

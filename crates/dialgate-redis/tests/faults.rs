@@ -378,3 +378,58 @@ fn an_admission_no_replica_acknowledged_is_unavailable() {
         "a wrong no, never a wrong yes"
     );
 }
+
+/// The claim id makes a retry idempotent: the same request under the same
+/// id is answered the claim the first attempt took; another id is refused.
+#[test]
+fn a_retry_under_the_same_claim_id_answers_the_claim_taken() {
+    let Some(url) = support::url("a_retry_under_the_same_claim_id_answers_the_claim_taken") else {
+        return;
+    };
+    let admission = support::decision_time(&url, "retry");
+    let company = Company::new("acme", 1).expect("company");
+    let id = admission.claim_id();
+    let first = admission
+        .admit_with_id(
+            &ask(&company, 17195551234, true, "2026-11-26T15:00:00Z"),
+            id,
+        )
+        .expect("admitted");
+    // The answer was lost; the host retries a moment later, same id.
+    let again = admission
+        .admit_with_id(
+            &ask(&company, 17195551234, true, "2026-11-26T15:00:00.200Z"),
+            id,
+        )
+        .expect("the same claim");
+    assert_eq!(again, first);
+    let other = admission
+        .admit_with_id(
+            &ask(&company, 17195551234, true, "2026-11-26T15:00:00.200Z"),
+            admission.claim_id(),
+        )
+        .unwrap_err();
+    assert_eq!(other.code(), "duplicate_concurrent_lead");
+    // Nothing was taken twice: the CPS token of 15:00:00 only (1 cps).
+    let err = admission
+        .admit(&ask(
+            &company,
+            17195550001,
+            false,
+            "2026-11-26T15:00:00.500Z",
+        ))
+        .unwrap_err();
+    assert_eq!(err.code(), "cps_exceeded");
+    assert_eq!(
+        err.retry_at().map(dialgate::timefmt::rfc3339).as_deref(),
+        Some("2026-11-26T15:00:01Z")
+    );
+    admission.release(&first).expect("released");
+    // Released: a retry under that id now decides afresh.
+    assert!(admission
+        .admit_with_id(
+            &ask(&company, 17195551234, true, "2026-11-26T15:00:01Z"),
+            id
+        )
+        .is_ok());
+}
