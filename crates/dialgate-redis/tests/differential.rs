@@ -158,19 +158,38 @@ fn run(
     Ok(())
 }
 
-proptest! {
-    #![proptest_config(ProptestConfig { cases: 96, ..ProptestConfig::default() })]
-
-    #[test]
-    fn redis_answers_as_local_admission(
-        ops in proptest::collection::vec(op(), 1..80),
-        lease in prop_oneof![Just(None), Just(Some(60u64)), Just(Some(2u64))],
-        start_ns in 0i64..1_000_000_000,
-        pipeline in any::<bool>(),
-    ) {
-        let Some(url) = support::url("redis_answers_as_local_admission") else { return Ok(()); };
-        let start = dialgate::timefmt::parse("2026-11-26T15:00:00Z").expect("time") + chrono::Duration::nanoseconds(start_ns);
-        run(&url, &ops, lease, start, pipeline)?;
+/// Random sequences, 96 of them, on one server held for the whole run
+/// (failures are kept in `differential.proptest-regressions`).
+#[test]
+fn redis_answers_as_local_admission() {
+    let Some(url) = support::url("redis_answers_as_local_admission") else {
+        return;
+    };
+    let config = ProptestConfig {
+        cases: 96,
+        source_file: Some(file!()),
+        failure_persistence: Some(Box::new(
+            proptest::test_runner::FileFailurePersistence::Direct(concat!(
+                env!("CARGO_MANIFEST_DIR"),
+                "/tests/differential.proptest-regressions"
+            )),
+        )),
+        ..ProptestConfig::default()
+    };
+    let mut runner = proptest::test_runner::TestRunner::new(config);
+    let strategy = (
+        proptest::collection::vec(op(), 1..80),
+        prop_oneof![Just(None), Just(Some(60u64)), Just(Some(2u64))],
+        0i64..1_000_000_000,
+        any::<bool>(),
+    );
+    let outcome = runner.run(&strategy, |(ops, lease, start_ns, pipeline)| {
+        let start = dialgate::timefmt::parse("2026-11-26T15:00:00Z").expect("time")
+            + chrono::Duration::nanoseconds(start_ns);
+        run(&url, &ops, lease, start, pipeline)
+    });
+    if let Err(e) = outcome {
+        panic!("{e}");
     }
 }
 
