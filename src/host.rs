@@ -344,19 +344,50 @@ pub fn check_scenario_with(
     text: &str,
     open: &crate::registry::RegistryOpener<'_>,
 ) -> Result<CheckReport, String> {
-    check_scenario_lines(file, text, open).map_err(|e| crate::world::one_line(&e))
+    check_scenario_lines(file, text, open, None).map_err(|e| crate::world::one_line(&e))
+}
+
+/// [`check_scenario_with`] deciding admission (steps 9 to 12) in `admission`
+/// in place of a fresh in-process one: a fleet admission state under a
+/// namespace of its own, say (`check --redis`). Give each scenario an empty
+/// admission state, or the scenarios see each other's claims.
+///
+/// # Errors
+/// As [`check_scenario_with`].
+///
+/// # Example
+/// ```
+/// use std::sync::Arc;
+/// let text = r#"{"world": {"companies": [{"id": "a", "cps_limit": 1}], "schedules": [{"id": "s", "company_id": "a", "lead_token": "t"}]},
+///   "steps": [{"at": "2026-11-26T15:00:00Z", "company_id": "a", "make_call": {"schedule_id": "s", "to": "+17195551234"}, "expect": {"ok": true}}]}"#;
+/// let admission = Arc::new(dialgate::LocalAdmission::new());
+/// let report = dialgate::host::check_scenario_with_admission("s.json", text, &|_| Err("no files".into()), admission.clone()).unwrap();
+/// assert_eq!(report.passed, 1);
+/// assert_eq!(admission.redial_entries(), 1);
+/// ```
+pub fn check_scenario_with_admission(
+    file: &str,
+    text: &str,
+    open: &crate::registry::RegistryOpener<'_>,
+    admission: std::sync::Arc<dyn crate::Admission>,
+) -> Result<CheckReport, String> {
+    check_scenario_lines(file, text, open, Some(admission)).map_err(|e| crate::world::one_line(&e))
 }
 
 fn check_scenario_lines(
     file: &str,
     text: &str,
     open: &crate::registry::RegistryOpener<'_>,
+    admission: Option<std::sync::Arc<dyn crate::Admission>>,
 ) -> Result<CheckReport, String> {
     let scenario: ScenarioFile = serde_json::from_str::<Object<_>>(text)
         .map(|o| o.0)
         .map_err(|e| format!("{file}: {}", one_line(&e.to_string())))?;
     let world = World::from_file(scenario.world).map_err(|e| format!("{file}: world: {e}"))?;
     let mut host = Host::with_registries(world, open).map_err(|e| format!("{file}: world: {e}"))?;
+    if let Some(admission) = admission {
+        host = host.with_admission(admission);
+    }
     let mut report = CheckReport::default();
     for (i, mut step) in scenario.steps.into_iter().enumerate() {
         let n = i + 1;

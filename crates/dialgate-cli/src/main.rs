@@ -13,27 +13,33 @@ use std::sync::Arc;
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
-use dialgate::host::{check_scenario_with, Host};
+use dialgate::host::{check_scenario_with, check_scenario_with_admission, Host};
 use dialgate::{RegistryList, RegistrySpec, World};
 
 const USAGE: &str = "usage:
-  dialgate run --world WORLD.json [STEPS.jsonl]   decide each step (stdin when no file), one JSON line each
-  dialgate check SCENARIO.json...                 run scenarios and compare their expectations
+  dialgate run --world WORLD.json [--redis URL] [STEPS.jsonl]
+                                                  decide each step (stdin when no file), one JSON line each
+  dialgate check [--redis URL] SCENARIO.json...   run scenarios and compare their expectations
   dialgate serve --world WORLD.json [--listen ADDR] [--redis URL] [--hold-lease-s N]
                                                   the HTTP host (POST /api/v1/schedules/make_call)
   dialgate registry build|apply|info ...          build and update do-not-call registry files
   dialgate help [COMMAND] | --help | --version
 Every command takes --help.";
 
-const RUN_USAGE: &str = "usage: dialgate run --world WORLD.json [STEPS.jsonl]
+const RUN_USAGE: &str = "usage: dialgate run --world WORLD.json [--redis URL] [STEPS.jsonl]
   Decides each step of STEPS.jsonl (stdin when no file or `-`) against the
   world and prints one JSON line a step; a summary of the decisions by code
-  goes to stderr at the end. Exit 0, 2 on bad input, 3 when stdout fails.";
+  goes to stderr at the end. Exit 0, 2 on bad input, 3 when stdout fails.
+  --redis URL  keep admission (steps 9 to 12) in that Redis server, under
+               `dialgate:`, shared with every process using it; decisions
+               still take the steps' times.";
 
-const CHECK_USAGE: &str = "usage: dialgate check SCENARIO.json...
+const CHECK_USAGE: &str = "usage: dialgate check [--redis URL] SCENARIO.json...
   Runs each scenario, prints every mismatch (file, step, expected, got) and a
   last line `N passed, M failed`. Exit 0 when none failed, 1 otherwise, 2 on
-  bad input, 3 when stdout fails.";
+  bad input, 3 when stdout fails.
+  --redis URL  keep admission in that Redis server, each scenario under a
+               fresh namespace (empty admission state).";
 
 const SERVE_USAGE: &str =
     "usage: dialgate serve --world WORLD.json [--listen ADDR] [--redis URL] [--hold-lease-s N]
@@ -211,9 +217,12 @@ fn run(args: &[String]) -> Result<ExitCode, Failure> {
     }
     let mut world_path = None;
     let mut steps_path = None;
+    let mut redis_url = None;
     let mut it = args.iter();
     while let Some(arg) = it.next() {
-        if arg == "--world" {
+        if let Some(url) = redis_option(arg, &mut it)? {
+            redis_url = Some(url);
+        } else if arg == "--world" {
             world_path = Some(it.next().ok_or("`--world` needs a file")?.clone());
         } else if let Some(path) = arg.strip_prefix("--world=") {
             world_path = Some(path.to_owned());
@@ -232,6 +241,13 @@ fn run(args: &[String]) -> Result<ExitCode, Failure> {
     let world = World::from_json(&read(&world_path)?).map_err(|e| format!("{world_path}: {e}"))?;
     let mut host = Host::with_registries(world, &opener(folder_of(&world_path)))
         .map_err(|e| format!("{world_path}: {e}"))?;
+    if let Some(url) = redis_url {
+        host = host.with_admission(Arc::new(
+            redis_admission(&url)?
+                .with_namespace("dialgate:")
+                .map_err(|e| e.to_string())?,
+        ));
+    }
 
     let (name, mut input): (String, Box<dyn BufRead>) = match steps_path.as_deref() {
         None | Some("-") => ("<stdin>".into(), Box::new(io::stdin().lock())),
@@ -297,10 +313,26 @@ fn run(args: &[String]) -> Result<ExitCode, Failure> {
     Ok(ExitCode::SUCCESS)
 }
 
-fn check(files: &[String]) -> Result<ExitCode, Failure> {
-    if wants_help(files) {
+fn check(args: &[String]) -> Result<ExitCode, Failure> {
+    if wants_help(args) {
         return say(CHECK_USAGE);
     }
+    let mut files = Vec::new();
+    let mut redis_url = None;
+    let mut it = args.iter();
+    while let Some(arg) = it.next() {
+        match redis_option(arg, &mut it)? {
+            Some(url) => redis_url = Some(url),
+            None => files.push(arg.clone()),
+        }
+    }
+    let redis = redis_url.as_deref().map(redis_admission).transpose()?;
+    // A namespace per scenario, unique to this run: each starts empty.
+    let run_id = format!(
+        "dialgate-check:{}-{}:",
+        std::process::id(),
+        chrono::Utc::now().timestamp_nanos_opt().unwrap_or_default()
+    );
     if files.is_empty() {
         return Err(Failure::BadInput(format!(
             "`check` needs at least one scenario file\n{CHECK_USAGE}"
@@ -309,9 +341,18 @@ fn check(files: &[String]) -> Result<ExitCode, Failure> {
     // Every file is read and run before anything is printed: bad input is
     // the one-line error alone, as the contract says.
     let mut reports = Vec::with_capacity(files.len());
-    for file in files {
+    for (i, file) in files.iter().enumerate() {
         let open = opener(folder_of(file));
-        reports.push(read(file).and_then(|text| check_scenario_with(file, &text, &open))?);
+        let text = read(file)?;
+        reports.push(match &redis {
+            None => check_scenario_with(file, &text, &open)?,
+            Some(redis) => {
+                let fresh = redis
+                    .with_namespace(&format!("{run_id}{i}:"))
+                    .map_err(|e| e.to_string())?;
+                check_scenario_with_admission(file, &text, &open, Arc::new(fresh))?
+            }
+        });
     }
     let mut out = BufWriter::new(io::stdout().lock());
     let (mut passed, mut failed) = (0usize, 0usize);
@@ -391,12 +432,13 @@ fn serve(args: &[String]) -> Result<ExitCode, Failure> {
             open(spec).map_err(|e| format!("{world_path}: registries[{i}] (`{}`): {e}", spec.name))
         })
         .collect::<Result<Vec<_>, _>>()?;
+    let hold_lease = options.hold_lease;
     let mut builder = dialgate_server::App::builder(world)
         .registries(lists)
         .options(options);
     if let Some(url) = &redis {
         // Decisions then run on the blocking pool (see dialgate-server).
-        builder = builder.admission(fleet_admission(url)?);
+        builder = builder.admission(fleet_admission(url, hold_lease)?);
     }
     let app = builder.build();
     let served = app.run(&listen, |addr| {
@@ -417,11 +459,44 @@ fn serve(args: &[String]) -> Result<ExitCode, Failure> {
     }
 }
 
-/// The fleet admission state in the Redis server at `url` (`--redis`).
-fn fleet_admission(url: &str) -> Result<Arc<dyn dialgate::Admission>, Failure> {
-    // The Redis adapter is wired here when it is part of the workspace.
-    let _ = url;
-    Err(Failure::BadInput(
-        "`--redis`: this build has no fleet admission adapter".into(),
-    ))
+/// The fleet admission state in the Redis server at `url` (`--redis`):
+/// the Redis server's clock, holds committed when `hold_lease` ends. It
+/// connects when first asked, so the host starts with Redis down and
+/// answers `/readyz` 503 (and make_call `unavailable`) until it is up.
+fn fleet_admission(
+    url: &str,
+    hold_lease: std::time::Duration,
+) -> Result<Arc<dyn dialgate::Admission>, Failure> {
+    let admission = dialgate_redis::RedisAdmission::for_fleet(url, hold_lease)
+        .map_err(|e| format!("`--redis`: {e}"))?;
+    Ok(Arc::new(admission))
+}
+
+/// `--redis URL` or `--redis=URL` at `arg`: the URL.
+fn redis_option(
+    arg: &str,
+    rest: &mut std::slice::Iter<'_, String>,
+) -> Result<Option<String>, String> {
+    if arg == "--redis" {
+        return rest
+            .next()
+            .cloned()
+            .map(Some)
+            .ok_or_else(|| "`--redis` needs a URL".to_owned());
+    }
+    Ok(arg.strip_prefix("--redis=").map(str::to_owned))
+}
+
+/// Decision-time admission in the Redis server at `url` (the steps' times,
+/// no hold lease), which must answer now: a server that is down is bad input
+/// here, not a run of `unavailable` lines.
+fn redis_admission(url: &str) -> Result<dialgate_redis::RedisAdmission, String> {
+    use dialgate::Admission;
+    let options = dialgate_redis::RedisOptions::decision_time("dialgate:");
+    let admission =
+        dialgate_redis::RedisAdmission::new(url, options).map_err(|e| format!("`--redis`: {e}"))?;
+    admission
+        .health()
+        .map_err(|e| format!("`--redis`: {}", e.reason))?;
+    Ok(admission)
 }
