@@ -44,9 +44,9 @@ fn dialgate(args: &[&str]) -> std::process::Output {
         .expect("binary runs")
 }
 
-/// Every scenario file (the contract's, the extra ones, and the contract's
-/// shipped copies when present) through `check --redis`: the same output as
-/// without, file by file and all in one run.
+/// Every scenario file (the contract's, copied into `tests/scenarios`, and
+/// the extra ones) through `check --redis`: the same output as without, file
+/// by file and all in one run.
 #[test]
 fn check_redis_prints_what_check_prints_for_every_scenario() {
     let Some(server) = server("check_redis_prints_what_check_prints_for_every_scenario") else {
@@ -55,7 +55,6 @@ fn check_redis_prints_what_check_prints_for_every_scenario() {
     let url = server.url();
     let mut files = json_files(&root().join("tests/scenarios"));
     files.extend(json_files(&root().join("tests/contract_extra")));
-    files.extend(json_files(&root().join("../shared/scenarios")));
     assert!(files.len() >= 20, "found {}", files.len());
     let names: Vec<String> = files.iter().map(|f| f.display().to_string()).collect();
     for name in &names {
