@@ -4,15 +4,15 @@
 //! never a yes, and the hosts recover when it resumes. Without redis-server
 //! the tests say they skipped, except under CI=true, where they fail.
 
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::Write;
 use std::net::TcpStream;
-use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use dialgate_redis::testing::TestServer;
 
-/// The README's key for `sunrise-solar` (cps_limit 4, redial window 30 s).
-const SUNRISE: &str = "cGtfc3VucmlzZV80ZjFjMmE6c2tfc3VucmlzZV85ZDgzZTA3YjUxYTJjNmY0";
+mod support;
+
+use support::{make_call_request, read_reply, serve, Serving};
 
 fn redis(test: &str) -> Option<TestServer> {
     match TestServer::start() {
@@ -26,60 +26,21 @@ fn redis(test: &str) -> Option<TestServer> {
 }
 
 /// A `dialgate serve --redis`, stopped by pid (SIGKILL) when dropped.
-struct Host {
-    child: Child,
-    addr: String,
-}
-
-impl Drop for Host {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn host(redis_url: &str) -> Host {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_dialgate"))
-        .current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/../.."))
-        .args(["serve", "--world", "examples/world.json"])
-        .args(["--listen", "127.0.0.1:0", "--redis", redis_url])
-        .env("DIALGATE_LOG", "off")
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("spawn dialgate serve");
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().expect("stdout"))
-        .read_line(&mut line)
-        .expect("the ready line");
-    let addr = line
-        .trim_end()
-        .strip_prefix("listening on http://")
-        .unwrap_or_else(|| panic!("not a ready line: {line:?}"))
-        .to_owned();
-    Host { child, addr }
+fn host(redis_url: &str) -> Serving {
+    serve(&["--redis", redis_url])
 }
 
 /// POSTs make_call for `to` and answers the status code and the body.
 fn make_call(addr: &str, to: &str) -> (u16, String) {
     let body = format!(r#"{{"schedule_id": "123", "to": "{to}"}}"#);
-    let request = format!(
-        "POST /api/v1/schedules/make_call HTTP/1.1\r\nHost: x\r\nAuthorization: Basic {SUNRISE}\r\n\
-         Content-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-        body.len()
-    );
-    get(addr, &request)
+    get(addr, &make_call_request(&body))
 }
 
+/// Sends `request` and answers the status code and the whole reply.
 fn get(addr: &str, request: &str) -> (u16, String) {
     let mut stream = TcpStream::connect(addr).expect("connect");
-    stream
-        .set_read_timeout(Some(Duration::from_secs(30)))
-        .expect("timeout");
     stream.write_all(request.as_bytes()).expect("send");
-    let mut reply = String::new();
-    stream.read_to_string(&mut reply).expect("reply");
+    let reply = read_reply(stream);
     let status = reply
         .get(9..12)
         .and_then(|s| s.parse().ok())
@@ -96,7 +57,7 @@ fn readyz(addr: &str) -> u16 {
 }
 
 /// Fires `requests` (host index, number) at once, one thread each.
-fn race(hosts: &[Host], requests: &[(usize, String)]) -> Vec<(u16, String)> {
+fn race(hosts: &[Serving], requests: &[(usize, String)]) -> Vec<(u16, String)> {
     std::thread::scope(|s| {
         let handles: Vec<_> = requests
             .iter()
