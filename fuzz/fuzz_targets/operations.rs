@@ -306,7 +306,7 @@ fn decide(
                 lead_ids.push(lead.id.clone());
                 let reader = engine.numbers().clone();
                 engine
-                    .leads_mut()
+                    .leads()
                     .insert(lead, company.default_region, &reader)
                     .expect("a fresh one-off lead id");
             }
