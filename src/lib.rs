@@ -44,8 +44,8 @@ pub use rejection::Rejection;
 pub use request::MakeCallRequest;
 pub use store::{
     Enrolment, Found, InMemoryLeadStore, InMemoryScheduleStore, InMemorySuppressionList,
-    LeadAndNumber, LeadChange, LeadStore, Lookup, OneOffLeads, Put, ScheduleStore, StoreError,
-    StoreUnavailable, SuppressionList,
+    LeadAndNumber, LeadChange, LeadStore, LeadToDial, Lookup, OneOffLeads, Put, ScheduleStore,
+    StoreError, StoreUnavailable, SuppressionList,
 };
 pub use world::{World, WorldError};
 

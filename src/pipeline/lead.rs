@@ -1,10 +1,7 @@
 //! Step 6, lead: the named lead, a live lead of the dialing schedule with the
 //! same number (the promote case), or a one-off lead to create.
 
-use crate::store::Found;
-
 use crate::call::Guard;
-use crate::model::Lead;
 use crate::phone::E164;
 use crate::rejection::Rejection;
 use crate::store::LeadStore;
@@ -20,16 +17,14 @@ pub(crate) enum Choice {
 
 /// Picks the lead: the named one on the lead path, else a reusable live lead.
 pub(crate) fn choose(
-    named: Option<Found<'_, Lead>>,
+    named: Option<String>,
     company_id: &str,
     dialing_schedule_id: &str,
     number: E164,
     leads: &(impl LeadStore + ?Sized),
 ) -> Result<Choice, Rejection> {
     Ok(match named {
-        // A lead the store handed over gives up its id; a lent one is copied.
-        Some(Found::Owned(lead)) => Choice::Existing(lead.id),
-        Some(lead) => Choice::Existing(lead.id.clone()),
+        Some(id) => Choice::Existing(id),
         None => match leads
             .live_lead_id(company_id, dialing_schedule_id, number)
             .map_err(|e| Rejection::unavailable(Guard::Lead, "lead store", e))?
@@ -45,6 +40,7 @@ mod tests {
     use super::*;
     use crate::model::LeadStatus;
     use crate::store::InMemoryLeadStore;
+    use crate::Lead;
     use crate::{NumberReader, Region};
 
     #[test]
@@ -80,7 +76,7 @@ mod tests {
             id(choose(None, "acme", "solar", cat, &leads).unwrap()),
             None
         );
-        let named = leads.lead("acme", "cat").unwrap();
+        let named = leads.lead("acme", "cat").unwrap().map(|l| l.id.clone());
         assert_eq!(
             id(choose(named, "acme", "solar", cat, &leads).unwrap()),
             Some("cat".into())

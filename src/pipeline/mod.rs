@@ -8,7 +8,7 @@ use crate::model::{Company, Data};
 use crate::phone::NumberReader;
 use crate::rejection::Rejection;
 use crate::request::MakeCallRequest;
-use crate::store::{LeadStore, ScheduleStore, SuppressionList};
+use crate::store::{LeadStore, LeadToDial, ScheduleStore, SuppressionList};
 
 pub mod active;
 pub mod calling_window;
@@ -75,14 +75,10 @@ pub(crate) fn plan(
     )?;
     active::check(&resolved.schedule)?;
 
-    // The lead path routes on the lead's data overlaid by the request's
-    // (taken from a lead the store handed over, copied from one it lends).
+    // The lead path routes on the lead's data overlaid by the request's.
     let data: Data = match &mut resolved.lead {
         Some(lead) => {
-            let mut data = match lead {
-                crate::Found::Owned(lead) => std::mem::take(&mut lead.data),
-                lead => lead.data.clone(),
-            };
+            let mut data = std::mem::take(&mut lead.data);
             data.extend(request.data.iter().map(|(k, v)| (k.clone(), v.clone())));
             data
         }
@@ -95,17 +91,23 @@ pub(crate) fn plan(
         });
     };
 
-    let number = match (&resolved.lead, resolved.lead_number, target) {
+    let number = match (&resolved.lead, target) {
         // The store read the lead's number in this region already: the
         // reader's verdict, without reading again.
-        (Some(_), Some(read), _) => read,
-        (Some(lead), None, _) => number::read(&lead.number, company.default_region, reader)?,
-        (None, _, shape::Target::Schedule { to, .. }) => {
+        (
+            Some(LeadToDial {
+                read: Some(read), ..
+            }),
+            _,
+        ) => *read,
+        (Some(lead), _) => number::read(&lead.number, company.default_region, reader)?,
+        (None, shape::Target::Schedule { to, .. }) => {
             number::read(to, company.default_region, reader)?
         }
-        (None, _, shape::Target::Lead(_)) => number::read("", company.default_region, reader)?,
+        (None, shape::Target::Lead(_)) => number::read("", company.default_region, reader)?,
     };
-    let choice = lead::choose(resolved.lead, &company.id, &dialing.id, number, leads)?;
+    let named = resolved.lead.map(|lead| lead.id);
+    let choice = lead::choose(named, &company.id, &dialing.id, number, leads)?;
     let on_route = route.schedule_ids();
     suppression::check(
         number,

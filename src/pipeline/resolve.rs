@@ -5,18 +5,18 @@ use crate::store::Found;
 
 use super::shape::{ScheduleRef, Target};
 use crate::call::Guard;
-use crate::model::{Lead, Schedule};
-use crate::phone::{Region, E164};
+use crate::model::Schedule;
+use crate::phone::Region;
 use crate::rejection::Rejection;
-use crate::store::{LeadStore, ScheduleStore};
+use crate::store::{LeadStore, LeadToDial, ScheduleStore};
 
-/// The resolved schedule, and the lead on the lead path with its number
-/// when the store has already read it in the company's region.
+/// The resolved schedule, and on the lead path what the decision reads of
+/// the lead (with its number when the store has already read it in the
+/// company's region).
 #[derive(Debug)]
 pub(crate) struct Resolved<'s> {
     pub schedule: Found<'s, Schedule>,
-    pub lead: Option<Found<'s, Lead>>,
-    pub lead_number: Option<E164>,
+    pub lead: Option<LeadToDial>,
 }
 
 /// Finds the target. Another company's record answers exactly as a missing one.
@@ -30,8 +30,8 @@ pub(crate) fn resolve<'s>(
 ) -> Result<Resolved<'s>, Rejection> {
     match *target {
         Target::Lead(lead_id) => {
-            let (lead, lead_number) = leads
-                .lead_and_number(company_id, lead_id, region)
+            let lead = leads
+                .lead_to_dial(company_id, lead_id, region)
                 .map_err(|e| Rejection::unavailable(Guard::Resolve, "lead store", e))?
                 .ok_or_else(|| Rejection::UnknownLead {
                     lead_id: lead_id.to_owned(),
@@ -48,7 +48,6 @@ pub(crate) fn resolve<'s>(
             Ok(Resolved {
                 schedule,
                 lead: Some(lead),
-                lead_number,
             })
         }
         Target::Schedule { by, .. } => {
@@ -67,7 +66,6 @@ pub(crate) fn resolve<'s>(
             Ok(Resolved {
                 schedule,
                 lead: None,
-                lead_number: None,
             })
         }
     }
@@ -77,6 +75,7 @@ pub(crate) fn resolve<'s>(
 mod tests {
     use super::*;
     use crate::store::{InMemoryLeadStore, InMemoryScheduleStore};
+    use crate::Lead;
     use crate::{NumberReader, Region};
 
     fn stores() -> (InMemoryLeadStore, InMemoryScheduleStore) {

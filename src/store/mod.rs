@@ -169,6 +169,34 @@ pub type Lookup<'a, T> = Result<Option<Found<'a, T>>, StoreUnavailable>;
 /// ```
 pub type LeadAndNumber<'a> = (Found<'a, Lead>, Option<E164>);
 
+/// What the lead path of a decision reads of a lead
+/// ([`LeadStore::lead_to_dial`]): its id, its schedule, its number (or what
+/// it reads as, when the store knows) and its data.
+///
+/// # Example
+/// ```
+/// use dialgate::{InMemoryLeadStore, Lead, LeadStore, NumberReader, Region};
+/// let leads = InMemoryLeadStore::new();
+/// leads.insert(Lead::live("lead-ann", "acme", "sch-solar", "(719) 555-1234"), Region::US, &NumberReader::new()).unwrap();
+/// let lead = leads.lead_to_dial("acme", "lead-ann", Region::US).unwrap().unwrap();
+/// assert_eq!((lead.id.as_str(), lead.schedule_id.as_str()), ("lead-ann", "sch-solar"));
+/// assert_eq!(lead.read.unwrap().to_string(), "+17195551234", "read once, when stored");
+/// ```
+#[derive(Clone, Debug, PartialEq)]
+pub struct LeadToDial {
+    /// The lead's id.
+    pub id: String,
+    /// Its schedule.
+    pub schedule_id: String,
+    /// Its number as written; left empty when `read` is given.
+    pub number: String,
+    /// What its number reads as in the region asked for, when the store
+    /// knows (as [`LeadStore::lead_and_number`] answers it).
+    pub read: Option<E164>,
+    /// Its data.
+    pub data: crate::model::Data,
+}
+
 /// Where committed one-off leads go when the engine stores them
 /// ([`Engine::with_one_off_leads_stored`](crate::Engine::with_one_off_leads_stored)):
 /// the lead, status `one_off`, is handed over when its call is committed.
@@ -247,6 +275,46 @@ pub trait LeadStore: Send + Sync {
     /// # Errors
     /// [`StoreUnavailable`] when the store cannot answer.
     fn live_lead(&self, company_id: &str, schedule_id: &str, number: E164) -> Lookup<'_, Lead>;
+
+    /// What the lead path reads of the lead with this id in this company
+    /// (see [`LeadToDial`]). The default asks
+    /// [`LeadStore::lead_and_number`]; a store that keeps leads packed
+    /// unpacks only these parts.
+    ///
+    /// # Errors
+    /// [`StoreUnavailable`] when the store cannot answer.
+    ///
+    /// # Example
+    /// ```
+    /// use dialgate::{InMemoryLeadStore, LeadStore, Region};
+    /// assert!(InMemoryLeadStore::new().lead_to_dial("acme", "nope", Region::US).unwrap().is_none());
+    /// ```
+    fn lead_to_dial(
+        &self,
+        company_id: &str,
+        lead_id: &str,
+        region: Region,
+    ) -> Result<Option<LeadToDial>, StoreUnavailable> {
+        Ok(self
+            .lead_and_number(company_id, lead_id, region)?
+            .map(|(lead, read)| {
+                let lead = match lead {
+                    Found::Owned(lead) => lead,
+                    lead => Lead::clone(&lead),
+                };
+                LeadToDial {
+                    id: lead.id,
+                    schedule_id: lead.schedule_id,
+                    number: if read.is_some() {
+                        String::new()
+                    } else {
+                        lead.number
+                    },
+                    read,
+                    data: lead.data,
+                }
+            }))
+    }
 
     /// The id of [`LeadStore::live_lead`]'s lead: all the promote path
     /// needs of it. The default asks `live_lead`; a store that keeps leads
@@ -339,6 +407,9 @@ macro_rules! forward {
             }
             fn live_lead_id(&self, company_id: &str, schedule_id: &str, number: E164) -> Result<Option<String>, StoreUnavailable> {
                 (**self).live_lead_id(company_id, schedule_id, number)
+            }
+            fn lead_to_dial(&self, company_id: &str, lead_id: &str, region: Region) -> Result<Option<LeadToDial>, StoreUnavailable> {
+                (**self).lead_to_dial(company_id, lead_id, region)
             }
         }
         impl<T: ScheduleStore + ?Sized> ScheduleStore for $wrapper {

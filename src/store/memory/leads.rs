@@ -32,7 +32,9 @@ use super::StoreError;
 use crate::admission::{Padded, Shards};
 use crate::model::{Data, Lead, LeadStatus};
 use crate::phone::{NumberReader, Region, E164};
-use crate::store::{Found, LeadAndNumber, LeadStore, Lookup, OneOffLeads, StoreUnavailable};
+use crate::store::{
+    Found, LeadAndNumber, LeadStore, LeadToDial, Lookup, OneOffLeads, StoreUnavailable,
+};
 
 /// Shards of each index.
 const SHARDS: usize = 64;
@@ -781,6 +783,22 @@ impl LeadStore for InMemoryLeadStore {
                 .and_then(E164::from_digits);
             (Found::Owned(lead), number)
         }))
+    }
+
+    fn lead_to_dial(
+        &self,
+        company_id: &str,
+        lead_id: &str,
+        region: Region,
+    ) -> Result<Option<LeadToDial>, StoreUnavailable> {
+        let hash = self.id_hash(company_id, lead_id);
+        let scopes = self.scopes.load();
+        let shard = read(self.ids.of(hash));
+        let Some(stored) = shard.get(&scopes, hash, company_id, lead_id) else {
+            return Ok(None);
+        };
+        let schedule_of = |scope: u32| scopes.get(scope as usize).map_or("", |(_, s)| &**s);
+        Ok(Some(stored.packed.to_dial(region, schedule_of)))
     }
 
     fn live_lead(&self, company_id: &str, schedule_id: &str, number: E164) -> Lookup<'_, Lead> {

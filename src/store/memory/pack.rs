@@ -25,6 +25,7 @@ use std::sync::Arc;
 
 use crate::model::{Data, Lead, LeadStatus, Scalar};
 use crate::phone::Region;
+use crate::store::LeadToDial;
 
 /// The status byte's flag: the number is `+` and the digits.
 const E164_NUMBER: u8 = 0x10;
@@ -116,6 +117,39 @@ fn e164_text(mut digits: u64) -> String {
         .and_then(|b| std::str::from_utf8(b).ok())
         .map(str::to_owned)
         .unwrap_or_default()
+}
+
+/// The data at `r`: its count byte, then its entries.
+fn read_data(r: &mut Reader<'_>) -> Data {
+    let mut data = Data::new();
+    let _ = r.byte();
+    while let Some(key) = r.text() {
+        let value = match r.byte() {
+            Some(0) => Scalar::Null,
+            Some(1) => Scalar::Bool(false),
+            Some(2) => Scalar::Bool(true),
+            Some(3) => match r.eight() {
+                Some(b) => Scalar::Number(u64::from_le_bytes(b).into()),
+                None => break,
+            },
+            Some(6) => match r.eight() {
+                Some(b) => Scalar::Number(i64::from_le_bytes(b).into()),
+                None => break,
+            },
+            Some(7) => match r
+                .eight()
+                .and_then(|b| serde_json::Number::from_f64(f64::from_bits(u64::from_le_bytes(b))))
+            {
+                Some(n) => Scalar::Number(n),
+                None => break,
+            },
+            Some(4) => Scalar::String(r.text().unwrap_or_default().to_owned()),
+            Some(5) => Scalar::Integer(r.text().unwrap_or_default().to_owned()),
+            _ => break,
+        };
+        data.insert(key.to_owned(), value);
+    }
+    data
 }
 
 /// The header's fields.
@@ -305,33 +339,7 @@ impl Packed {
         } else {
             r.text().unwrap_or_default().to_owned()
         };
-        let mut data = Data::new();
-        let _ = r.byte();
-        while let Some(key) = r.text() {
-            let value = match r.byte() {
-                Some(0) => Scalar::Null,
-                Some(1) => Scalar::Bool(false),
-                Some(2) => Scalar::Bool(true),
-                Some(3) => match r.eight() {
-                    Some(b) => Scalar::Number(u64::from_le_bytes(b).into()),
-                    None => break,
-                },
-                Some(6) => match r.eight() {
-                    Some(b) => Scalar::Number(i64::from_le_bytes(b).into()),
-                    None => break,
-                },
-                Some(7) => match r.eight().and_then(|b| {
-                    serde_json::Number::from_f64(f64::from_bits(u64::from_le_bytes(b)))
-                }) {
-                    Some(n) => Scalar::Number(n),
-                    None => break,
-                },
-                Some(4) => Scalar::String(r.text().unwrap_or_default().to_owned()),
-                Some(5) => Scalar::Integer(r.text().unwrap_or_default().to_owned()),
-                _ => break,
-            };
-            data.insert(key.to_owned(), value);
-        }
+        let data = read_data(&mut r);
         Lead {
             id,
             company_id: company_id.to_owned(),
@@ -339,6 +347,47 @@ impl Packed {
             number,
             status,
             data,
+        }
+    }
+
+    /// What the lead path reads of the lead: its id, its number unless the
+    /// digits were read in `region` (then those), and its data; its
+    /// schedule is the one `schedule_of` names for its scope.
+    pub(super) fn to_dial<'s>(
+        &self,
+        region: Region,
+        schedule_of: impl FnOnce(u32) -> &'s str,
+    ) -> LeadToDial {
+        let (header, mut r) = self.header();
+        let schedule_id = schedule_of(header.scope);
+        let byte = r.byte().unwrap_or(0);
+        if byte & !E164_NUMBER == 2 {
+            let _ = r.text();
+        }
+        let id = r.text().unwrap_or_default().to_owned();
+        let read = (header.region == region.as_str().as_bytes())
+            .then(|| crate::phone::E164::from_digits(header.digits))
+            .flatten();
+        let number = if byte & E164_NUMBER != 0 {
+            if read.is_some() {
+                String::new()
+            } else {
+                e164_text(header.digits)
+            }
+        } else {
+            let text = r.text().unwrap_or_default();
+            if read.is_some() {
+                String::new()
+            } else {
+                text.to_owned()
+            }
+        };
+        LeadToDial {
+            id,
+            schedule_id: schedule_id.to_owned(),
+            number,
+            read,
+            data: read_data(&mut r),
         }
     }
 
@@ -396,6 +445,14 @@ mod tests {
             let lead = Lead { id, company_id: "acme".into(), schedule_id: "s".into(), number, status, data };
             let packed = Packed::new(&lead, seq, digits, scope, read_in.then_some(Region::US));
             prop_assert_eq!(packed.unpack("acme", "s"), lead.clone());
+            let dial = packed.to_dial(Region::US, |s| { assert_eq!(s, scope); "s" });
+            prop_assert_eq!(&dial.id, &lead.id);
+            prop_assert_eq!(&dial.data, &lead.data);
+            prop_assert_eq!(dial.schedule_id.as_str(), "s");
+            match dial.read {
+                Some(n) => prop_assert_eq!((n.digits(), dial.number.as_str()), (digits, "")),
+                None => prop_assert_eq!(&dial.number, &lead.number),
+            }
             prop_assert_eq!(packed.id(), lead.id.as_str());
             prop_assert_eq!((packed.seq(), packed.digits(), packed.scope()), (seq, digits, scope));
             prop_assert_eq!(packed.is_live(), lead.status.is_live());
