@@ -206,12 +206,14 @@ impl Model {
     }
 
     /// Bounds on `redial_entries()`: at least every number blocked now, at
-    /// most every number with an unreleased dial (expired ones may be swept).
+    /// most every unreleased dial (expired ones may be swept; a number
+    /// dialled again after its window holds two dials until the old one is
+    /// swept, so the bound counts dials, not numbers).
     fn redial_bounds(&self, companies: &[Company]) -> (usize, usize) {
         let mut live = HashSet::new();
-        let mut any = HashSet::new();
+        let mut any = 0;
         for d in self.dials.iter().filter(|d| !d.released) {
-            any.insert((d.company.clone(), d.number));
+            any += 1;
             let company = companies
                 .iter()
                 .find(|c| c.id == d.company)
@@ -220,7 +222,7 @@ impl Model {
                 live.insert((d.company.clone(), d.number));
             }
         }
-        (live.len(), any.len())
+        (live.len(), any)
     }
 }
 
