@@ -64,11 +64,12 @@ impl StoreUnavailable {
 /// A record a store found: lent by the store, shared with it, or handed
 /// over. It dereferences to the record.
 ///
-/// The in-memory stores hand out [`Found::Shared`] (a reference count, no
-/// copy), so a record changed or removed meanwhile stays whole for the
-/// decision that found it; a store over a database hands over what it
-/// loaded ([`Found::Owned`]); a store that outlives the decision can lend
-/// ([`Found::Borrowed`]).
+/// The in-memory schedule store hands out [`Found::Shared`] (a reference
+/// count, no copy) and the in-memory lead store [`Found::Owned`] (a lead
+/// unpacked from its compact form), so a record changed or removed
+/// meanwhile stays whole for the decision that found it; a store over a
+/// database hands over what it loaded ([`Found::Owned`]); a store that
+/// outlives the decision can lend ([`Found::Borrowed`]).
 ///
 /// # Example
 /// ```
