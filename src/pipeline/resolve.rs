@@ -16,7 +16,7 @@ use crate::store::{LeadStore, LeadToDial, ScheduleStore};
 #[derive(Debug)]
 pub(crate) struct Resolved<'s> {
     pub schedule: Found<'s, Schedule>,
-    pub lead: Option<LeadToDial>,
+    pub lead: Option<LeadToDial<'s>>,
 }
 
 /// Finds the target. Another company's record answers exactly as a missing one.

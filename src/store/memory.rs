@@ -9,12 +9,15 @@
 //!   optional company, optional schedule, no expiry) in one 8-byte slot of an
 //!   open-addressing table: the number in 50 bits and, in the other 14, an
 //!   interned (company, schedule) pair. That is 10 to 15 bytes an entry at
-//!   any size. Other entries (expiring ones, prefixes, a number's second entry)
-//!   are kept whole beside it.
-//! - [`InMemoryLeadStore`] keeps each lead once, in a slab, and indexes it
-//!   per company by id (8-byte slots of hash tag and slab position: the id
-//!   is not stored twice) and per schedule by number (digits to slab
-//!   position).
+//!   any size. Other entries (expiring ones, a number's second entry) are
+//!   kept whole beside it; prefixes (few, consulted by every decision) are
+//!   copied into every shard, so a lookup takes one shard's read lock.
+//! - [`InMemoryLeadStore`] keeps each lead once, packed in one immutable
+//!   text allocation (`pack.rs`) shared by its two sharded indexes, by
+//!   (company, id) and by (company, schedule, number); companies and
+//!   schedules are interned into an append-only scope list (`scopes.rs`).
+//! - [`InMemoryScheduleStore`] is a snapshot behind `arc-swap`, indexed by
+//!   one hash of (company, schedule).
 //!
 //! Ids and tokens come from requests, so the tables keyed by them hash with
 //! the standard library's SipHash; number keys use a seeded multiplicative
@@ -23,9 +26,8 @@
 use std::borrow::Cow;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, PoisonError, RwLock};
+use std::sync::{Mutex, PoisonError, RwLock};
 
-use arc_swap::ArcSwap;
 use chrono::{DateTime, Utc};
 
 use super::{Found, Lookup, SuppressionList};
@@ -38,6 +40,7 @@ mod leads;
 mod numbers;
 mod pack;
 mod schedules;
+mod scopes;
 pub(crate) mod table;
 
 pub(crate) use hash::NumberHash;
@@ -87,7 +90,10 @@ pub enum StoreError {
 /// so a decision takes one read lock that decisions for other numbers
 /// rarely share, and a writer holds one shard for one insert or removal.
 /// Prefix entries, few and rarely changed but consulted by every decision,
-/// are a snapshot swapped whole ([`ArcSwap`]): reading them takes no lock.
+/// are kept in every shard, so a decision finds both kinds under its one
+/// read lock; a prefix change visits the shards in turn (prefix writers take
+/// turns), one write lock at a time, and is seen by every decision that
+/// starts after it returns.
 ///
 /// Build a large list with [`InMemorySuppressionList::from_entries`] (or
 /// [`Extend`]), which sizes the table once; [`InMemorySuppressionList::insert`]
@@ -105,9 +111,10 @@ pub enum StoreError {
 /// ```
 #[derive(Debug, Default)]
 pub struct InMemorySuppressionList {
+    /// By number; each also holds every prefix entry.
     numbers: Shards<RwLock<SuppressionShard>, SUPPRESSION_SHARDS>,
-    prefixes: ArcSwap<SuppressionShard>,
-    /// Prefix writers take turns: each copies the snapshot the last left.
+    /// Prefix writers take turns, so every shard sees prefix changes in one
+    /// order.
     prefix_writers: Mutex<()>,
     len: Padded<AtomicUsize>,
 }
@@ -145,7 +152,6 @@ impl InMemorySuppressionList {
         let mut shards: Vec<SuppressionShard> = (0..SUPPRESSION_SHARDS)
             .map(|_| SuppressionShard::new())
             .collect();
-        let mut prefixes = SuppressionShard::new();
         let mut len = 0;
         let entries = entries.into_iter();
         let each = entries.size_hint().0 / SUPPRESSION_SHARDS;
@@ -160,7 +166,11 @@ impl InMemorySuppressionList {
                         shard.insert(entry);
                     }
                 }
-                SuppressionMatch::Prefix { .. } => prefixes.insert(entry),
+                SuppressionMatch::Prefix { .. } => {
+                    for shard in &mut shards {
+                        shard.insert(entry.clone());
+                    }
+                }
             }
         }
         let list = InMemorySuppressionList {
@@ -168,7 +178,6 @@ impl InMemorySuppressionList {
                 let mut shards = shards.into_iter();
                 Shards::from_fn(|_| RwLock::new(shards.next().unwrap_or_default()))
             },
-            prefixes: ArcSwap::from_pointee(prefixes),
             prefix_writers: Mutex::default(),
             len: Padded(AtomicUsize::new(len)),
         };
@@ -256,7 +265,6 @@ impl InMemorySuppressionList {
             .iter()
             .map(|shard| read_lock(shard).heap_bytes())
             .sum::<usize>()
-            + self.prefixes.load().heap_bytes()
     }
 
     /// Adds an entry; decisions that start after it returns see it.
@@ -278,7 +286,7 @@ impl InMemorySuppressionList {
             }
             SuppressionMatch::Prefix { .. } => {
                 self.change_prefixes(|p| {
-                    p.insert(entry);
+                    p.insert(entry.clone());
                     true
                 });
             }
@@ -315,17 +323,17 @@ impl InMemorySuppressionList {
         removed
     }
 
-    /// Copies the prefix snapshot, changes the copy and swaps it in when
-    /// `change` says it changed.
-    fn change_prefixes(&self, change: impl FnOnce(&mut SuppressionShard) -> bool) -> bool {
+    /// Makes one prefix change in every shard, one write lock at a time;
+    /// whether it changed the list (each shard holds the same prefixes, so
+    /// each answers alike).
+    fn change_prefixes(&self, mut change: impl FnMut(&mut SuppressionShard) -> bool) -> bool {
         let _turn = self
             .prefix_writers
             .lock()
             .unwrap_or_else(PoisonError::into_inner);
-        let mut prefixes = SuppressionShard::clone(&self.prefixes.load());
-        let changed = change(&mut prefixes);
-        if changed {
-            self.prefixes.store(Arc::new(prefixes));
+        let mut changed = false;
+        for shard in self.numbers.iter() {
+            changed |= change(&mut write_lock(shard));
         }
         changed
     }
@@ -378,16 +386,9 @@ impl SuppressionList for InMemorySuppressionList {
         schedule_ids: &[&str],
         now: DateTime<Utc>,
     ) -> Lookup<'_, Suppression> {
-        // Exact numbers first, then prefixes (shorter first): the order
-        // entries are tried in.
+        // The number's shard holds its entries and every prefix.
         let shard = read_lock(self.numbers.of(number_hash(number)));
-        if let Some(hit) = shard.get_find(number, company_id, schedule_ids, now) {
-            return Ok(Some(Found::Owned(hit.into_owned())));
-        }
-        drop(shard);
-        Ok(self
-            .prefixes
-            .load()
+        Ok(shard
             .get_find(number, company_id, schedule_ids, now)
             .map(|hit| Found::Owned(hit.into_owned())))
     }

@@ -180,15 +180,17 @@ pub type LeadAndNumber<'a> = (Found<'a, Lead>, Option<E164>);
 /// let leads = InMemoryLeadStore::new();
 /// leads.insert(Lead::live("lead-ann", "acme", "sch-solar", "(719) 555-1234"), Region::US, &NumberReader::new()).unwrap();
 /// let lead = leads.lead_to_dial("acme", "lead-ann", Region::US).unwrap().unwrap();
-/// assert_eq!((lead.id.as_str(), lead.schedule_id.as_str()), ("lead-ann", "sch-solar"));
+/// assert_eq!((lead.id.as_str(), &*lead.schedule_id), ("lead-ann", "sch-solar"));
 /// assert_eq!(lead.read.unwrap().to_string(), "+17195551234", "read once, when stored");
 /// ```
 #[derive(Clone, Debug, PartialEq)]
-pub struct LeadToDial {
+pub struct LeadToDial<'a> {
     /// The lead's id.
     pub id: String,
-    /// Its schedule.
-    pub schedule_id: String,
+    /// Its schedule: borrowed from the store when the store keeps its
+    /// schedule ids for as long as it lives (the in-memory store interns
+    /// them), so the lookup that follows costs no copy.
+    pub schedule_id: Cow<'a, str>,
     /// Its number as written; left empty when `read` is given.
     pub number: String,
     /// What its number reads as in the region asked for, when the store
@@ -295,7 +297,7 @@ pub trait LeadStore: Send + Sync {
         company_id: &str,
         lead_id: &str,
         region: Region,
-    ) -> Result<Option<LeadToDial>, StoreUnavailable> {
+    ) -> Result<Option<LeadToDial<'_>>, StoreUnavailable> {
         Ok(self
             .lead_and_number(company_id, lead_id, region)?
             .map(|(lead, read)| {
@@ -305,7 +307,7 @@ pub trait LeadStore: Send + Sync {
                 };
                 LeadToDial {
                     id: lead.id,
-                    schedule_id: lead.schedule_id,
+                    schedule_id: Cow::Owned(lead.schedule_id),
                     number: if read.is_some() {
                         String::new()
                     } else {
@@ -409,7 +411,7 @@ macro_rules! forward {
             fn live_lead_id(&self, company_id: &str, schedule_id: &str, number: E164) -> Result<Option<String>, StoreUnavailable> {
                 (**self).live_lead_id(company_id, schedule_id, number)
             }
-            fn lead_to_dial(&self, company_id: &str, lead_id: &str, region: Region) -> Result<Option<LeadToDial>, StoreUnavailable> {
+            fn lead_to_dial(&self, company_id: &str, lead_id: &str, region: Region) -> Result<Option<LeadToDial<'_>>, StoreUnavailable> {
                 (**self).lead_to_dial(company_id, lead_id, region)
             }
         }

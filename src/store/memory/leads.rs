@@ -21,13 +21,13 @@
 //! read without a lock), not kept per lead.
 
 use std::collections::HashMap;
-use std::hash::{BuildHasher, BuildHasherDefault, Hasher, RandomState};
+use std::hash::{BuildHasherDefault, Hasher, RandomState};
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
+use std::sync::{Mutex, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
-use arc_swap::ArcSwap;
-
-use super::pack::Packed;
+use super::hash::hash_joined;
+use super::pack::{Opened, Packed};
+use super::scopes::ScopeList;
 use super::StoreError;
 use crate::admission::{Padded, Shards};
 use crate::model::{Data, Lead, LeadStatus};
@@ -68,9 +68,6 @@ struct Stored {
     packed: Packed,
 }
 
-/// The interned (company, schedule) pairs: a scope number is an index.
-type ScopeList = Vec<(Box<str>, Box<str>)>;
-
 /// The same pairs by name, to their scope number.
 type ScopeIds = HashMap<(Box<str>, Box<str>), u32>;
 
@@ -85,11 +82,22 @@ struct IdShard {
 
 /// Whether `packed` is `company_id`'s lead `lead_id`.
 fn is_lead(scopes: &ScopeList, packed: &Packed, company_id: &str, lead_id: &str) -> bool {
-    let (scope, id) = packed.scope_and_id();
-    id == lead_id
+    opened_as(scopes, packed, company_id, lead_id).is_some()
+}
+
+/// `packed` read up to its id, if it is `company_id`'s lead `lead_id`.
+fn opened_as<'p>(
+    scopes: &ScopeList,
+    packed: &'p Packed,
+    company_id: &str,
+    lead_id: &str,
+) -> Option<Opened<'p>> {
+    let opened = packed.open();
+    let is = opened.id() == lead_id
         && scopes
-            .get(scope as usize)
-            .is_some_and(|(c, _)| **c == *company_id)
+            .get(opened.scope())
+            .is_some_and(|(c, _)| **c == *company_id);
+    is.then_some(opened)
 }
 
 /// Whether `packed` is a live lead of (company, schedule, digits).
@@ -103,7 +111,7 @@ fn is_live_for(
     let (scope, d) = packed.scope_and_digits();
     d == digits
         && scopes
-            .get(scope as usize)
+            .get(scope)
             .is_some_and(|(c, s)| **c == *company_id && **s == *schedule_id)
 }
 
@@ -115,16 +123,28 @@ impl IdShard {
         company_id: &str,
         lead_id: &str,
     ) -> Option<&Stored> {
-        let is = |s: &&Stored| is_lead(scopes, &s.packed, company_id, lead_id);
-        match self.leads.get(&hash).filter(is) {
-            Some(s) => Some(s),
+        self.get_opened(scopes, hash, company_id, lead_id)
+            .map(|(s, _)| s)
+    }
+
+    /// [`IdShard::get`], with the lead read up to its id (the test read
+    /// it; the lead path reads on from there).
+    fn get_opened<'s>(
+        &'s self,
+        scopes: &ScopeList,
+        hash: u64,
+        company_id: &str,
+        lead_id: &str,
+    ) -> Option<(&'s Stored, Opened<'s>)> {
+        let open = |s: &'s Stored| Some((s, opened_as(scopes, &s.packed, company_id, lead_id)?));
+        match self.leads.get(&hash).and_then(open) {
+            Some(found) => Some(found),
             None if self.collided.is_empty() => None,
             None => self
                 .collided
                 .iter()
                 .filter(|(h, _)| *h == hash)
-                .map(|(_, s)| s)
-                .find(is),
+                .find_map(|(_, s)| open(s)),
         }
     }
 
@@ -293,7 +313,7 @@ pub struct InMemoryLeadStore {
     ids: Shards<RwLock<IdShard>, SHARDS>,
     live: Shards<RwLock<LiveShard>, SHARDS>,
     /// The interned (company, schedule) pairs, read without a lock.
-    scopes: ArcSwap<ScopeList>,
+    scopes: ScopeList,
     /// The same, by name, for writers (who take turns on it).
     scope_ids: Mutex<ScopeIds>,
     /// SipHash keys (ids come from requests).
@@ -308,7 +328,7 @@ impl Default for InMemoryLeadStore {
         InMemoryLeadStore {
             ids: Shards::default(),
             live: Shards::default(),
-            scopes: ArcSwap::default(),
+            scopes: ScopeList::default(),
             scope_ids: Mutex::default(),
             keys: RandomState::new(),
             len: Padded::default(),
@@ -513,10 +533,10 @@ impl InMemoryLeadStore {
     pub fn update(&self, company_id: &str, lead_id: &str, change: LeadChange) -> Option<Lead> {
         let hash = self.id_hash(company_id, lead_id);
         let mut ids = write(self.ids.of(hash));
-        let scopes = self.scopes.load();
-        let stored = ids.get_mut(&scopes, hash, company_id, lead_id)?;
+        let scopes = &self.scopes;
+        let stored = ids.get_mut(scopes, hash, company_id, lead_id)?;
         let before = stored.packed.clone();
-        let mut lead = self.unpack(&scopes, &before);
+        let mut lead = self.unpack(scopes, &before);
         if let Some(status) = change.status {
             lead.status = status;
         }
@@ -548,9 +568,9 @@ impl InMemoryLeadStore {
     pub fn remove(&self, company_id: &str, lead_id: &str) -> Option<Lead> {
         let hash = self.id_hash(company_id, lead_id);
         let mut ids = write(self.ids.of(hash));
-        let scopes = self.scopes.load();
-        let stored = ids.remove(&scopes, hash, company_id, lead_id)?;
-        let lead = self.unpack(&scopes, &stored.packed);
+        let scopes = &self.scopes;
+        let stored = ids.remove(scopes, hash, company_id, lead_id)?;
+        let lead = self.unpack(scopes, &stored.packed);
         let digits = stored.packed.indexed();
         if digits != 0 {
             let live = self.live_hash(&lead.company_id, &lead.schedule_id, digits);
@@ -571,7 +591,7 @@ impl InMemoryLeadStore {
     /// assert_eq!(leads.snapshot()[0].id, "l");
     /// ```
     pub fn snapshot(&self) -> Vec<Lead> {
-        let scopes = self.scopes.load();
+        let scopes = &self.scopes;
         let mut all = Vec::with_capacity(self.len());
         for shard in self.ids.iter() {
             let shard = read(shard);
@@ -579,7 +599,7 @@ impl InMemoryLeadStore {
                 .leads
                 .values()
                 .chain(shard.collided.iter().map(|(_, s)| s));
-            all.extend(packs.map(|s| self.unpack(&scopes, &s.packed)));
+            all.extend(packs.map(|s| self.unpack(scopes, &s.packed)));
         }
         all
     }
@@ -625,25 +645,15 @@ impl InMemoryLeadStore {
                         .sum::<usize>()
             })
             .sum();
-        ids + live
+        ids + live + self.scopes.heap_bytes()
     }
 
     fn id_hash(&self, company_id: &str, lead_id: &str) -> u64 {
-        let mut h = self.keys.build_hasher();
-        h.write(company_id.as_bytes());
-        h.write_u8(0xff);
-        h.write(lead_id.as_bytes());
-        h.finish()
+        hash_joined(&self.keys, &[company_id, lead_id], None)
     }
 
     fn live_hash(&self, company_id: &str, schedule_id: &str, digits: u64) -> u64 {
-        let mut h = self.keys.build_hasher();
-        h.write(company_id.as_bytes());
-        h.write_u8(0xff);
-        h.write(schedule_id.as_bytes());
-        h.write_u8(0xff);
-        h.write_u64(digits);
-        h.finish()
+        hash_joined(&self.keys, &[company_id, schedule_id], Some(digits))
     }
 
     /// The scope number of (company, schedule), interned if new.
@@ -655,10 +665,17 @@ impl InMemoryLeadStore {
         if let Some(&id) = ids.get(&(Box::from(company_id), Box::from(schedule_id))) {
             return Ok(id);
         }
-        let mut list = ScopeList::clone(&self.scopes.load());
-        let id = u32::try_from(list.len()).map_err(|_| StoreError::Full)?;
-        list.push((Box::from(company_id), Box::from(schedule_id)));
-        self.scopes.store(Arc::new(list));
+        // Numbered in turn under the lock; the last `u32` is not a scope.
+        let id = u32::try_from(ids.len())
+            .ok()
+            .filter(|&id| id != u32::MAX)
+            .ok_or(StoreError::Full)?;
+        if !self
+            .scopes
+            .set(id, (Box::from(company_id), Box::from(schedule_id)))
+        {
+            return Err(StoreError::Full);
+        }
         ids.insert((Box::from(company_id), Box::from(schedule_id)), id);
         Ok(id)
     }
@@ -666,7 +683,7 @@ impl InMemoryLeadStore {
     /// The lead `packed` holds.
     fn unpack(&self, scopes: &ScopeList, packed: &Packed) -> Lead {
         let (company, schedule) = scopes
-            .get(packed.scope() as usize)
+            .get(packed.scope())
             .map_or(("", ""), |(c, s)| (&**c, &**s));
         packed.unpack(company, schedule)
     }
@@ -684,8 +701,8 @@ impl InMemoryLeadStore {
         let scope = self.scope(&lead.company_id, &lead.schedule_id)?;
         let hash = self.id_hash(&lead.company_id, &lead.id);
         let mut ids = write(self.ids.of(hash));
-        let scopes = self.scopes.load();
-        let duplicate = ids.get(&scopes, hash, &lead.company_id, &lead.id).is_some();
+        let scopes = &self.scopes;
+        let duplicate = ids.get(scopes, hash, &lead.company_id, &lead.id).is_some();
         let indexed = if lead.status.is_live() { digits } else { 0 };
         let mut live = None;
         if indexed != 0 {
@@ -694,7 +711,7 @@ impl InMemoryLeadStore {
             if unique_live {
                 if let Some(p) = shard.oldest(key, |p| p.scope() == scope && p.digits() == indexed)
                 {
-                    return Ok(Enrolment::Existing(self.unpack(&scopes, p)));
+                    return Ok(Enrolment::Existing(self.unpack(scopes, p)));
                 }
             }
             live = Some((key, shard));
@@ -740,23 +757,35 @@ impl InMemoryLeadStore {
         schedule_id: &str,
         number: E164,
     ) -> Option<Packed> {
+        self.with_oldest_live(scopes, company_id, schedule_id, number, Packed::clone)
+    }
+
+    /// `f` of the oldest live lead of the number, under its shard's lock.
+    fn with_oldest_live<R>(
+        &self,
+        scopes: &ScopeList,
+        company_id: &str,
+        schedule_id: &str,
+        number: E164,
+        f: impl FnOnce(&Packed) -> R,
+    ) -> Option<R> {
         let digits = number.digits();
         let key = self.live_hash(company_id, schedule_id, digits);
         read(self.live.of(key))
             .oldest(key, |p| {
                 is_live_for(scopes, p, company_id, schedule_id, digits)
             })
-            .cloned()
+            .map(f)
     }
 
     /// This company's lead with this id, as stored.
     fn found(&self, company_id: &str, lead_id: &str) -> Option<(Lead, Stored)> {
         let hash = self.id_hash(company_id, lead_id);
-        let scopes = self.scopes.load();
+        let scopes = &self.scopes;
         let shard = read(self.ids.of(hash));
-        let stored = shard.get(&scopes, hash, company_id, lead_id)?.clone();
+        let stored = shard.get(scopes, hash, company_id, lead_id)?.clone();
         drop(shard);
-        Some((self.unpack(&scopes, &stored.packed), stored))
+        Some((self.unpack(scopes, &stored.packed), stored))
     }
 }
 
@@ -790,21 +819,21 @@ impl LeadStore for InMemoryLeadStore {
         company_id: &str,
         lead_id: &str,
         region: Region,
-    ) -> Result<Option<LeadToDial>, StoreUnavailable> {
+    ) -> Result<Option<LeadToDial<'_>>, StoreUnavailable> {
         let hash = self.id_hash(company_id, lead_id);
-        let scopes = self.scopes.load();
+        let scopes = &self.scopes;
         let shard = read(self.ids.of(hash));
-        let Some(stored) = shard.get(&scopes, hash, company_id, lead_id) else {
+        let Some((_, opened)) = shard.get_opened(scopes, hash, company_id, lead_id) else {
             return Ok(None);
         };
-        let schedule_of = |scope: u32| scopes.get(scope as usize).map_or("", |(_, s)| &**s);
-        Ok(Some(stored.packed.to_dial(region, schedule_of)))
+        let schedule_of = |scope: u32| scopes.get(scope).map_or("", |(_, s)| &**s);
+        Ok(Some(opened.into_lead_to_dial(region, schedule_of)))
     }
 
     fn live_lead(&self, company_id: &str, schedule_id: &str, number: E164) -> Lookup<'_, Lead> {
-        let scopes = self.scopes.load();
-        let oldest = self.oldest_live(&scopes, company_id, schedule_id, number);
-        Ok(oldest.map(|p| Found::Owned(self.unpack(&scopes, &p))))
+        let scopes = &self.scopes;
+        let oldest = self.oldest_live(scopes, company_id, schedule_id, number);
+        Ok(oldest.map(|p| Found::Owned(self.unpack(scopes, &p))))
     }
 
     fn live_lead_id(
@@ -813,9 +842,11 @@ impl LeadStore for InMemoryLeadStore {
         schedule_id: &str,
         number: E164,
     ) -> Result<Option<String>, StoreUnavailable> {
-        let scopes = self.scopes.load();
-        let oldest = self.oldest_live(&scopes, company_id, schedule_id, number);
-        Ok(oldest.map(|p| p.id().to_owned()))
+        let scopes = &self.scopes;
+        // The id is copied out under the lock: no count of the shared
+        // pack is taken.
+        let id = |p: &Packed| p.id().to_owned();
+        Ok(self.with_oldest_live(scopes, company_id, schedule_id, number, id))
     }
 }
 
@@ -880,7 +911,8 @@ mod tests {
 
     #[test]
     fn colliding_hashes_keep_both_leads() {
-        let scopes: ScopeList = vec![(Box::from("acme"), Box::from("s"))];
+        let scopes = ScopeList::default();
+        assert!(scopes.set(0, (Box::from("acme"), Box::from("s"))));
         let mut shard = IdShard::default();
         let stored = |id: &str| Stored {
             packed: Packed::new(&Lead::live(id, "acme", "s", "+17195551234"), 0, 0, 0, None),

@@ -1,25 +1,32 @@
-//! A lead packed into one allocation of bytes, for the lead store.
+//! A lead packed into one allocation of text, for the lead store.
 //!
 //! A [`Lead`] as Rust lays it out is six `String`-sized fields and a
 //! `BTreeMap`, each with heap allocations of its own: about 1.3 KB for a
 //! lead with two data keys. Packed, the same lead is one allocation of
-//! about 80 bytes: a header (insertion order, the E.164 digits, the
-//! interned (company, schedule) scope as LEB128 varints; the region the
-//! digits were read in; the status), then the id, the number and the data
-//! as length-prefixed text. A lookup unpacks it into a `Lead`
-//! (the allocations a decision would have made copying the shared lead's
-//! data and id anyway).
+//! about 80 bytes: a header (the interned (company, schedule) scope, the
+//! E.164 digits, the insertion order, as varints; the region the digits
+//! were read in; the status), then the id, the number and the data as
+//! length-prefixed text. A lookup unpacks it into a `Lead` (the
+//! allocations a decision would have made copying the shared lead's data
+//! and id anyway).
 //!
-//! Layout: `seq | digits | scope` (varints) `| region: 2 ASCII bytes or 0 0
-//! | status: u8 |
-//! [status text] | id | [number] | n: u8 | n × (key, tag: u8, [value])`,
+//! The pack is a `str`: every byte that is not text is ASCII (below 0x80),
+//! so the whole is valid UTF-8, checked once when it is made, and a text is
+//! read back by slicing (two char-boundary tests) instead of validating its
+//! bytes on every lookup (the crate has no `unsafe` to skip that check).
+//!
+//! Layout: `scope | digits | seq` (varints) `| region: 2 ASCII bytes or 0 0
+//! | status |
+//! [status text] | id | [number] | n | n × (key, tag, [value])`,
 //! the number left out when it is `+` and the digits (a flag on the status),
-//! where text is a LEB128 length and UTF-8 bytes, and a status or value
-//! tag is one byte (status: 0 live, 1 one_off, 2 other + text; value: 0
-//! null, 1 false, 2 true, 3/6/7 a number as its u64/i64/f64 bits, 4
-//! string + text, 5 integer literal + text). Numbers keep their bits, not
-//! their text: serde_json's fast float parse can read a float's text back
-//! one unit off (the property test below found it).
+//! where a varint holds six bits a byte, low first, with 0x40 set on every
+//! byte but the last; a text is a varint length and UTF-8 bytes; `n` is the
+//! count of keys up to 127; a status or value tag is one byte (status: 0
+//! live, 1 one_off, 2 other + text; value: 0 null, 1 false, 2 true, 3/6/7 a
+//! number as a varint of its u64 / zigzagged i64 / f64 bits, 4 string +
+//! text, 5 integer literal + text). Numbers keep their bits, not their
+//! text: serde_json's fast float parse can read a float's text back one
+//! unit off (the property test below found it).
 
 use std::sync::Arc;
 
@@ -30,66 +37,98 @@ use crate::store::LeadToDial;
 /// The status byte's flag: the number is `+` and the digits.
 const E164_NUMBER: u8 = 0x10;
 
+/// A varint byte's flag: more bytes follow.
+const MORE: u8 = 0x40;
+
 /// Bytes of the header at most: three varints and three bytes.
-const HEADER: usize = 10 + 10 + 5 + 3;
+const HEADER: usize = 11 + 11 + 6 + 3;
 
 /// A packed lead (see the module's notes). Cloning shares it.
 #[derive(Clone, Debug)]
-pub(super) struct Packed(Arc<[u8]>);
+pub(super) struct Packed(Arc<str>);
 
-fn put_varint(out: &mut Vec<u8>, mut n: u64) {
+/// Appends an ASCII byte (below 0x80, as every non-text byte of a pack is).
+fn put_byte(out: &mut String, b: u8) {
+    out.push(char::from(b & 0x7f));
+}
+
+fn put_varint(out: &mut String, mut n: u64) {
     loop {
-        // Seven bits at a time, low first; the high bit says more follow.
-        let byte = (n & 0x7f) as u8;
-        n >>= 7;
+        // Six bits at a time, low first; 0x40 says more follow.
+        let byte = (n & 0x3f) as u8;
+        n >>= 6;
         if n == 0 {
-            out.push(byte);
+            put_byte(out, byte);
             break;
         }
-        out.push(byte | 0x80);
+        put_byte(out, byte | MORE);
     }
 }
 
-fn put_text(out: &mut Vec<u8>, text: &str) {
+fn put_text(out: &mut String, text: &str) {
     put_varint(out, text.len() as u64);
-    out.extend_from_slice(text.as_bytes());
+    out.push_str(text);
 }
 
-/// Reads packed bytes front to back; every read is checked, so bytes that
-/// are not a packed lead (never, from [`Packed::new`]) read as `None`.
-struct Reader<'a>(&'a [u8]);
+/// Reads a pack front to back; every read is checked, so text that is not
+/// a packed lead (never, from [`Packed::new`]) reads as `None`.
+struct Reader<'a> {
+    text: &'a str,
+    at: usize,
+}
 
 impl<'a> Reader<'a> {
+    fn new(text: &'a str) -> Self {
+        Reader { text, at: 0 }
+    }
+
     fn byte(&mut self) -> Option<u8> {
-        let (&b, rest) = self.0.split_first()?;
-        self.0 = rest;
+        let b = *self.text.as_bytes().get(self.at)?;
+        self.at += 1;
         Some(b)
     }
 
-    fn eight(&mut self) -> Option<[u8; 8]> {
-        let (bytes, rest) = self.0.split_at_checked(8)?;
-        self.0 = rest;
-        <[u8; 8]>::try_from(bytes).ok()
+    /// The next byte, not read.
+    fn peek(&self) -> Option<u8> {
+        self.text.as_bytes().get(self.at).copied()
     }
 
+    #[inline]
     fn varint(&mut self) -> Option<u64> {
-        let mut n = 0u64;
-        let mut shift = 0u32;
+        // Most varints (lengths, scopes) are one byte.
+        let b = self.byte()?;
+        if b & MORE == 0 {
+            return Some(u64::from(b));
+        }
+        self.varint_from(u64::from(b & 0x3f))
+    }
+
+    /// The rest of a varint whose first byte gave `n`.
+    fn varint_from(&mut self, mut n: u64) -> Option<u64> {
+        let mut shift = 6u32;
         loop {
             let b = self.byte()?;
-            n |= u64::from(b & 0x7f).checked_shl(shift)?;
-            if b & 0x80 == 0 {
+            n |= u64::from(b & 0x3f).checked_shl(shift)?;
+            if b & MORE == 0 {
                 return Some(n);
             }
-            shift += 7;
+            shift += 6;
         }
+    }
+
+    /// Steps over a varint without decoding it.
+    fn skip_varint(&mut self) {
+        while self.byte().is_some_and(|b| b & MORE != 0) {}
     }
 
     fn text(&mut self) -> Option<&'a str> {
         let len = usize::try_from(self.varint()?).ok()?;
-        let (text, rest) = self.0.split_at_checked(len)?;
-        self.0 = rest;
-        std::str::from_utf8(text).ok()
+        let end = self.at.checked_add(len)?;
+        // Slicing a `str` tests two char boundaries; the bytes were
+        // validated once, when the pack was made.
+        let text = self.text.get(self.at..end)?;
+        self.at = end;
+        Some(text)
     }
 }
 
@@ -128,17 +167,17 @@ fn read_data(r: &mut Reader<'_>) -> Data {
             Some(0) => Scalar::Null,
             Some(1) => Scalar::Bool(false),
             Some(2) => Scalar::Bool(true),
-            Some(3) => match r.eight() {
-                Some(b) => Scalar::Number(u64::from_le_bytes(b).into()),
+            Some(3) => match r.varint() {
+                Some(u) => Scalar::Number(u.into()),
                 None => break,
             },
-            Some(6) => match r.eight() {
-                Some(b) => Scalar::Number(i64::from_le_bytes(b).into()),
+            Some(6) => match r.varint() {
+                Some(z) => Scalar::Number(unzigzag(z).into()),
                 None => break,
             },
             Some(7) => match r
-                .eight()
-                .and_then(|b| serde_json::Number::from_f64(f64::from_bits(u64::from_le_bytes(b))))
+                .varint()
+                .and_then(|b| serde_json::Number::from_f64(f64::from_bits(b)))
             {
                 Some(n) => Scalar::Number(n),
                 None => break,
@@ -152,9 +191,18 @@ fn read_data(r: &mut Reader<'_>) -> Data {
     data
 }
 
-/// The header's fields.
+/// An i64 as a u64 that is small when the i64 is near zero.
+fn zigzag(i: i64) -> u64 {
+    ((i << 1) ^ (i >> 63)) as u64
+}
+
+fn unzigzag(z: u64) -> i64 {
+    ((z >> 1) as i64) ^ -((z & 1) as i64)
+}
+
+/// The header's fields but the insertion order (which only the live
+/// index's tie-break reads: see [`Packed::seq`]).
 struct Header {
-    seq: u64,
     digits: u64,
     scope: u32,
     region: [u8; 2],
@@ -171,23 +219,23 @@ impl Packed {
         scope: u32,
         read_in: Option<Region>,
     ) -> Packed {
-        let mut out = Vec::with_capacity(HEADER + lead.id.len() + lead.number.len() + 8);
-        put_varint(&mut out, seq);
-        put_varint(&mut out, digits);
+        let mut out = String::with_capacity(HEADER + lead.id.len() + lead.number.len() + 8);
         put_varint(&mut out, u64::from(scope));
+        put_varint(&mut out, digits);
+        put_varint(&mut out, seq);
         match read_in.map(|r| r.as_str().as_bytes().to_owned()) {
-            Some(code) if code.len() == 2 => out.extend_from_slice(&code),
-            _ => out.extend_from_slice(&[0, 0]),
+            Some(code) if code.len() == 2 => code.iter().for_each(|&b| put_byte(&mut out, b)),
+            _ => out.push_str("\0\0"),
         }
         // A number written as its own E.164 text is not kept twice: a flag
         // on the status byte says to write it back from the digits.
         let e164 = digits != 0 && lead.number.strip_prefix('+') == Some(&*digits.to_string());
         let flag = if e164 { E164_NUMBER } else { 0 };
         match &lead.status {
-            LeadStatus::Live => out.push(flag),
-            LeadStatus::OneOff => out.push(1 | flag),
+            LeadStatus::Live => put_byte(&mut out, flag),
+            LeadStatus::OneOff => put_byte(&mut out, 1 | flag),
             LeadStatus::Other(s) => {
-                out.push(2 | flag);
+                put_byte(&mut out, 2 | flag);
                 put_text(&mut out, s);
             }
         }
@@ -196,36 +244,39 @@ impl Packed {
             put_text(&mut out, &lead.number);
         }
         // At most 100 keys reach a lead through a request; a world file
-        // could hold more, so the count saturates and the rest are kept
-        // all the same (the count only says where the data starts).
-        out.push(u8::try_from(lead.data.len()).unwrap_or(u8::MAX));
+        // could hold more, so the count saturates (at 127, to stay ASCII)
+        // and the rest are kept all the same (the count only says where the
+        // data starts).
+        put_byte(
+            &mut out,
+            u8::try_from(lead.data.len().min(0x7f)).unwrap_or(0x7f),
+        );
         for (key, value) in &lead.data {
             put_text(&mut out, key);
             match value {
-                Scalar::Null => out.push(0),
-                Scalar::Bool(false) => out.push(1),
-                Scalar::Bool(true) => out.push(2),
+                Scalar::Null => put_byte(&mut out, 0),
+                Scalar::Bool(false) => put_byte(&mut out, 1),
+                Scalar::Bool(true) => put_byte(&mut out, 2),
                 Scalar::Number(n) => {
                     // The number's own bits: a float read back from its
                     // text can be one unit off (serde_json's fast parse).
                     if let Some(u) = n.as_u64() {
-                        out.push(3);
-                        out.extend_from_slice(&u.to_le_bytes());
+                        put_byte(&mut out, 3);
+                        put_varint(&mut out, u);
                     } else if let Some(i) = n.as_i64() {
-                        out.push(6);
-                        out.extend_from_slice(&i.to_le_bytes());
+                        put_byte(&mut out, 6);
+                        put_varint(&mut out, zigzag(i));
                     } else {
-                        out.push(7);
-                        let f = n.as_f64().unwrap_or_default();
-                        out.extend_from_slice(&f.to_bits().to_le_bytes());
+                        put_byte(&mut out, 7);
+                        put_varint(&mut out, n.as_f64().unwrap_or_default().to_bits());
                     }
                 }
                 Scalar::String(s) => {
-                    out.push(4);
+                    put_byte(&mut out, 4);
                     put_text(&mut out, s);
                 }
                 Scalar::Integer(s) => {
-                    out.push(5);
+                    put_byte(&mut out, 5);
                     put_text(&mut out, s);
                 }
             }
@@ -235,16 +286,15 @@ impl Packed {
 
     /// The header, and a reader at the status byte.
     fn header(&self) -> (Header, Reader<'_>) {
-        let mut r = Reader(&self.0);
-        let seq = r.varint().unwrap_or(0);
-        let digits = r.varint().unwrap_or(0);
+        let mut r = Reader::new(&self.0);
         let scope = r
             .varint()
             .and_then(|s| u32::try_from(s).ok())
             .unwrap_or(u32::MAX);
+        let digits = r.varint().unwrap_or(0);
+        r.skip_varint();
         let region = [r.byte().unwrap_or(0), r.byte().unwrap_or(0)];
         let header = Header {
-            seq,
             digits,
             scope,
             region,
@@ -255,7 +305,10 @@ impl Packed {
     /// Insertion order: of two live leads with one number, the older (the
     /// smaller) is reused.
     pub(super) fn seq(&self) -> u64 {
-        self.header().0.seq
+        let mut r = Reader::new(&self.0);
+        r.skip_varint();
+        r.skip_varint();
+        r.varint().unwrap_or(0)
     }
 
     /// The E.164 digits its number reads as; 0: unread or unreadable.
@@ -276,7 +329,7 @@ impl Packed {
 
     /// Whether the lead is live.
     pub(super) fn is_live(&self) -> bool {
-        self.header().1 .0.first().map(|s| s & !E164_NUMBER) == Some(0)
+        self.header().1.peek().map(|s| s & !E164_NUMBER) == Some(0)
     }
 
     /// The digits it is live-indexed under; 0: not indexed.
@@ -288,34 +341,38 @@ impl Packed {
         }
     }
 
-    /// A reader past the header and the status text.
-    fn after_status(&self) -> Reader<'_> {
-        let mut r = self.header().1;
-        if r.byte().map(|s| s & !E164_NUMBER) == Some(2) {
-            let _ = r.text();
-        }
-        r
-    }
-
     /// The lead's id.
     pub(super) fn id(&self) -> &str {
-        self.after_status().text().unwrap_or_default()
+        self.open().id
     }
 
-    /// The scope and the id, read in one pass (an id index lookup's test).
-    pub(super) fn scope_and_id(&self) -> (u32, &str) {
+    /// The pack read up to the end of its id, in one pass: what an id
+    /// index lookup tests, kept to read on from.
+    pub(super) fn open(&self) -> Opened<'_> {
         let (header, mut r) = self.header();
-        if r.byte().map(|s| s & !E164_NUMBER) == Some(2) {
+        let status = r.byte().unwrap_or(0);
+        if status & !E164_NUMBER == 2 {
             let _ = r.text();
         }
-        (header.scope, r.text().unwrap_or_default())
+        let id = r.text().unwrap_or_default();
+        Opened {
+            header,
+            status,
+            id,
+            rest: r,
+        }
     }
 
     /// The scope and the digits, read in one pass (a live index lookup's
     /// test).
     pub(super) fn scope_and_digits(&self) -> (u32, u64) {
-        let header = self.header().0;
-        (header.scope, header.digits)
+        // The header's first two fields.
+        let mut r = Reader::new(&self.0);
+        let scope = r
+            .varint()
+            .and_then(|s| u32::try_from(s).ok())
+            .unwrap_or(u32::MAX);
+        (scope, r.varint().unwrap_or(0))
     }
 
     /// The digits, if the store read them itself in `region`.
@@ -350,47 +407,6 @@ impl Packed {
         }
     }
 
-    /// What the lead path reads of the lead: its id, its number unless the
-    /// digits were read in `region` (then those), and its data; its
-    /// schedule is the one `schedule_of` names for its scope.
-    pub(super) fn to_dial<'s>(
-        &self,
-        region: Region,
-        schedule_of: impl FnOnce(u32) -> &'s str,
-    ) -> LeadToDial {
-        let (header, mut r) = self.header();
-        let schedule_id = schedule_of(header.scope);
-        let byte = r.byte().unwrap_or(0);
-        if byte & !E164_NUMBER == 2 {
-            let _ = r.text();
-        }
-        let id = r.text().unwrap_or_default().to_owned();
-        let read = (header.region == region.as_str().as_bytes())
-            .then(|| crate::phone::E164::from_digits(header.digits))
-            .flatten();
-        let number = if byte & E164_NUMBER != 0 {
-            if read.is_some() {
-                String::new()
-            } else {
-                e164_text(header.digits)
-            }
-        } else {
-            let text = r.text().unwrap_or_default();
-            if read.is_some() {
-                String::new()
-            } else {
-                text.to_owned()
-            }
-        };
-        LeadToDial {
-            id,
-            schedule_id: schedule_id.to_owned(),
-            number,
-            read,
-            data: read_data(&mut r),
-        }
-    }
-
     /// Whether two packs are one (the same allocation).
     pub(super) fn same(&self, other: &Packed) -> bool {
         Arc::ptr_eq(&self.0, &other.0)
@@ -399,6 +415,62 @@ impl Packed {
     /// Bytes it holds on the heap (its allocation's counts included).
     pub(super) fn heap_bytes(&self) -> usize {
         self.0.len() + 2 * std::mem::size_of::<usize>()
+    }
+}
+
+/// A pack read up to the end of its id ([`Packed::open`]).
+pub(super) struct Opened<'a> {
+    header: Header,
+    status: u8,
+    id: &'a str,
+    rest: Reader<'a>,
+}
+
+impl<'a> Opened<'a> {
+    /// The interned (company, schedule).
+    pub(super) fn scope(&self) -> u32 {
+        self.header.scope
+    }
+
+    /// The lead's id.
+    pub(super) fn id(&self) -> &'a str {
+        self.id
+    }
+
+    /// What the lead path reads of the lead: its id, its number unless the
+    /// digits were read in `region` (then those), and its data; its
+    /// schedule is the one `schedule_of` names for its scope.
+    pub(super) fn into_lead_to_dial<'s>(
+        mut self,
+        region: Region,
+        schedule_of: impl FnOnce(u32) -> &'s str,
+    ) -> LeadToDial<'s> {
+        let header = &self.header;
+        let schedule_id = schedule_of(header.scope);
+        let read = (header.region == region.as_str().as_bytes())
+            .then(|| crate::phone::E164::from_digits(header.digits))
+            .flatten();
+        let number = if self.status & E164_NUMBER != 0 {
+            if read.is_some() {
+                String::new()
+            } else {
+                e164_text(header.digits)
+            }
+        } else {
+            let text = self.rest.text().unwrap_or_default();
+            if read.is_some() {
+                String::new()
+            } else {
+                text.to_owned()
+            }
+        };
+        LeadToDial {
+            id: self.id.to_owned(),
+            schedule_id: std::borrow::Cow::Borrowed(schedule_id),
+            number,
+            read,
+            data: read_data(&mut self.rest),
+        }
     }
 }
 
@@ -445,10 +517,10 @@ mod tests {
             let lead = Lead { id, company_id: "acme".into(), schedule_id: "s".into(), number, status, data };
             let packed = Packed::new(&lead, seq, digits, scope, read_in.then_some(Region::US));
             prop_assert_eq!(packed.unpack("acme", "s"), lead.clone());
-            let dial = packed.to_dial(Region::US, |s| { assert_eq!(s, scope); "s" });
+            let dial = packed.open().into_lead_to_dial(Region::US, |s| { assert_eq!(s, scope); "s" });
             prop_assert_eq!(&dial.id, &lead.id);
             prop_assert_eq!(&dial.data, &lead.data);
-            prop_assert_eq!(dial.schedule_id.as_str(), "s");
+            prop_assert_eq!(&*dial.schedule_id, "s");
             match dial.read {
                 Some(n) => prop_assert_eq!((n.digits(), dial.number.as_str()), (digits, "")),
                 None => prop_assert_eq!(&dial.number, &lead.number),
