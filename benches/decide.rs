@@ -15,6 +15,8 @@
 //!   changes the live stores through `&self`, 10,000 changes a second (a
 //!   lead of the deciding companies, then a suppression entry, in turn, on
 //!   numbers the deciders do not dial), as a host's API would.
+//! - `make_call/threads_2_with_waker`: the control for the writer: a third
+//!   thread that wakes and sleeps as the writer does but changes nothing.
 //! - `baseline/read_number`: reading one E.164 text alone, the part of every
 //!   decision that the number reader decides.
 //! - `store/*`: the store lookups a decision makes, each beside its
@@ -391,11 +393,16 @@ fn make_call_threads(c: &mut Criterion, stores: &Stores) {
     let refused = AtomicU64::new(0);
     let mut group = c.benchmark_group("make_call");
     let written = AtomicU64::new(0);
-    for (threads, writer) in [(1usize, false), (2, false), (2, true)] {
-        let name = if writer {
-            format!("threads_{threads}_with_writer")
-        } else {
-            format!("threads_{threads}")
+    for (threads, writer) in [
+        (1usize, None),
+        (2, None),
+        (2, Some(Writer::Changes)),
+        (2, Some(Writer::WakesOnly)),
+    ] {
+        let name = match writer {
+            Some(Writer::Changes) => format!("threads_{threads}_with_writer"),
+            Some(Writer::WakesOnly) => format!("threads_{threads}_with_waker"),
+            None => format!("threads_{threads}"),
         };
         group.throughput(Throughput::Elements(threads as u64));
         group.bench_function(name, |b| {
@@ -414,9 +421,9 @@ fn make_call_threads(c: &mut Criterion, stores: &Stores) {
                 let deciding = AtomicU64::new(threads as u64);
                 std::thread::scope(|s| {
                     let deciding = &deciding;
-                    if writer {
+                    if let Some(writer) = writer {
                         let written = &written;
-                        s.spawn(move || write_while(stores, deciding, written));
+                        s.spawn(move || write_while(stores, deciding, written, writer));
                     }
                     for (lane, requests) in &work {
                         let (engine, barrier, refused) = (&engine, &barrier, &refused);
@@ -455,17 +462,31 @@ fn make_call_threads(c: &mut Criterion, stores: &Stores) {
     );
 }
 
+/// What the third thread of `make_call/threads_2_with_*` does.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Writer {
+    /// Changes the stores (`_with_writer`).
+    Changes,
+    /// Wakes and sleeps as the writer does, changing nothing
+    /// (`_with_waker`): what a third thread costs two busy cores by itself.
+    WakesOnly,
+}
+
 /// Changes the live stores at 10,000 a second (a lead, then a suppression
 /// entry, in turn; numbers no decider dials) until no thread is deciding.
 /// It sleeps between changes, catching up on those due, so it costs the
 /// deciders its changes, not a spinning core.
-fn write_while(stores: &Stores, deciding: &AtomicU64, written: &AtomicU64) {
+fn write_while(stores: &Stores, deciding: &AtomicU64, written: &AtomicU64, writer: Writer) {
     const EVERY: Duration = Duration::from_micros(100);
     let started = Instant::now();
     let mut done = 0u64;
     while deciding.load(Ordering::Acquire) > 0 {
         let due = (started.elapsed().as_micros() / EVERY.as_micros()) as u64 + 1;
         while done < due {
+            if writer == Writer::WakesOnly {
+                done = due;
+                break;
+            }
             let n = written.fetch_add(1, Ordering::Relaxed);
             // 200M numbers above every decider's.
             let number = e164(FRESH + 200_000_000 + n);

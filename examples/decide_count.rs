@@ -4,6 +4,20 @@
 use dialgate::*;
 use std::hint::black_box;
 
+/// A clock that moves 1 ms a reading, so make_call's redial window and
+/// rate limit keep admitting fresh numbers.
+#[derive(Debug)]
+struct Ticking(std::sync::atomic::AtomicI64);
+
+impl Clock for Ticking {
+    fn now(&self) -> chrono::DateTime<chrono::Utc> {
+        let t = self
+            .0
+            .fetch_add(1_000_000, std::sync::atomic::Ordering::Relaxed);
+        chrono::DateTime::from_timestamp_nanos(t)
+    }
+}
+
 fn number(i: u64) -> String {
     format!("+1719{:07}", 2_000_000 + i)
 }
@@ -38,7 +52,10 @@ fn main() {
     );
     let world = World::from_json(&world).expect("world");
     let acme = world.company("acme").expect("acme").clone();
-    let engine = world.into_engine(FakeClock::at("2026-11-26T15:00:00Z").expect("time"));
+    let start = timefmt::parse("2026-11-26T15:00:00Z").expect("time");
+    let engine = world.into_engine(Ticking(
+        start.timestamp_nanos_opt().expect("in range").into(),
+    ));
     let mut bad = 0;
     for k in 0..iters {
         let i = (k * 7919) % n;
@@ -53,6 +70,16 @@ fn main() {
             }
             _ => MakeCallRequest::for_schedule("sch-solar", &number(3 * n + i)),
         };
+        if path == "make_call" {
+            let req = MakeCallRequest::for_schedule("sch-solar", &number(4 * n + k));
+            match engine.make_call(&acme, &req) {
+                Ok(admitted) => {
+                    black_box(admitted.commit());
+                }
+                Err(_) => bad += 1,
+            }
+            continue;
+        }
         let out = engine.dry_run(&acme, &req);
         if out.is_err() != (path == "suppressed") {
             bad += 1;

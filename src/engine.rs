@@ -64,7 +64,7 @@ pub struct Engine<L, S, P> {
 /// call cloned one shared `Arc`, every decision on every thread would write
 /// its count: one cache line taken in turns by all cores. The engine keeps
 /// [`SETTLE_SLOTS`] copies instead, each its own allocation on lines of its
-/// own, and a thread clones the copy of its slot.
+/// own, and a thread clones the copy of its slot ([`Shards::of_thread`]).
 // Aligned so that its allocation, reference count included, has cache
 // lines of its own.
 #[derive(Debug)]
@@ -76,17 +76,6 @@ struct Settle {
 
 /// Copies of [`Settle`]: threads beyond this many share copies.
 const SETTLE_SLOTS: usize = 16;
-
-/// The slot of the calling thread (as a hash for [`Shards::of`]): threads
-/// are numbered on their first decision, and spread over the slots in turn.
-fn settle_slot() -> u64 {
-    use std::sync::atomic::{AtomicU64, Ordering};
-    static NEXT: AtomicU64 = AtomicU64::new(0);
-    thread_local! {
-        static SLOT: u64 = NEXT.fetch_add(1, Ordering::Relaxed).wrapping_mul(1 << (64 - SETTLE_SLOTS.trailing_zeros()));
-    }
-    SLOT.with(|s| *s)
-}
 
 fn settle_slots(
     admission: &Arc<dyn Admission>,
@@ -406,7 +395,7 @@ where
             one_off_lead,
             hold: Hold {
                 claim,
-                settle: Arc::clone(self.settle.of(settle_slot())),
+                settle: Arc::clone(self.settle.of_thread()),
                 settled: false,
             },
         })

@@ -30,7 +30,7 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 
-use super::{Admission, AdmissionRequest, CallCap, Claim, Padded};
+use super::{Admission, AdmissionRequest, CallCap, Claim, Padded, Shards};
 use crate::clock::{to_nanos, Clock, EARLIEST_NANOS, LATEST_NANOS};
 use crate::rejection::Rejection;
 use crate::store::{NumberHash, RobinTable, Slot, StoreUnavailable};
@@ -287,24 +287,23 @@ impl Shard {
 /// seeded multiplicative hashes: a request picks a number, not its hash.
 #[derive(Debug)]
 struct Numbers {
-    shards: [Mutex<Shard>; SHARDS],
+    /// Each on lines of its own: threads deciding for one company on
+    /// different numbers then lock different lines.
+    shards: Shards<Mutex<Shard>, SHARDS>,
     hash: NumberHash,
 }
 
 impl Numbers {
     fn new() -> Self {
         Numbers {
-            shards: std::array::from_fn(|_| Mutex::new(Shard::default())),
+            shards: Shards::from_fn(|_| Mutex::new(Shard::default())),
             hash: NumberHash::new(),
         }
     }
 
     /// The shard holding `digits`, locked.
     fn shard(&self, digits: u64) -> MutexGuard<'_, Shard> {
-        // The top four bits of the hash: below SHARDS.
-        let i = (self.hash.hash_u64(digits) >> 60) as usize;
-        let [first, ..] = &self.shards;
-        lock(self.shards.get(i).unwrap_or(first))
+        lock(self.shards.of(self.hash.hash_u64(digits)))
     }
 
     /// Dials held, expired ones not yet swept included.
@@ -364,27 +363,29 @@ impl CompanyState {
 
 /// The company map: slices by id hash, each behind a read-write lock that
 /// admissions take for reading (only a company's first admission and the
-/// sweep write).
+/// sweep write). Each slice is on cache lines of its own: a read lock
+/// writes the lock word, and two threads deciding for companies of
+/// different slices must not take turns owning one line.
+type Slice = RwLock<HashMap<Arc<str>, Box<CompanyState>>>;
+
 #[derive(Debug)]
 struct Companies {
-    shards: [RwLock<HashMap<Arc<str>, Box<CompanyState>>>; COMPANY_SHARDS],
+    shards: Shards<Slice, COMPANY_SHARDS>,
     hash: std::hash::RandomState,
 }
 
 impl Default for Companies {
     fn default() -> Self {
         Companies {
-            shards: std::array::from_fn(|_| RwLock::default()),
+            shards: Shards::default(),
             hash: std::hash::RandomState::new(),
         }
     }
 }
 
 impl Companies {
-    fn slice(&self, id: &str) -> &RwLock<HashMap<Arc<str>, Box<CompanyState>>> {
-        let i = (self.hash.hash_one(id) % COMPANY_SHARDS as u64) as usize;
-        let [first, ..] = &self.shards;
-        self.shards.get(i).unwrap_or(first)
+    fn slice(&self, id: &str) -> &Slice {
+        self.shards.of(self.hash.hash_one(id))
     }
 }
 
@@ -588,7 +589,7 @@ impl LocalAdmission {
     }
 
     /// Drops the companies of one slice that have nothing live at `now`.
-    fn sweep_slice(&self, slice: &RwLock<HashMap<Arc<str>, Box<CompanyState>>>, now: i64) {
+    fn sweep_slice(&self, slice: &Slice, now: i64) {
         let lease = self.lease_nanos();
         let mut map = write(slice);
         // Raise the floor first: a decision that starts once the slice is
@@ -630,7 +631,7 @@ impl LocalAdmission {
             return;
         }
         let i = self.company_cursor.fetch_add(1, Ordering::Relaxed) % COMPANY_SHARDS;
-        if let Some(slice) = self.companies.shards.get(i) {
+        if let Some(slice) = self.companies.shards.iter().nth(i) {
             self.sweep_slice(slice, now);
         }
     }

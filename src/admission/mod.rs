@@ -184,6 +184,17 @@ impl<T> std::ops::Deref for Padded<T> {
     }
 }
 
+/// The calling thread's number: 0 for the first thread that asks, then 1,
+/// and so on.
+fn thread_number() -> usize {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    static NEXT: AtomicUsize = AtomicUsize::new(0);
+    thread_local! {
+        static NUMBER: usize = NEXT.fetch_add(1, Ordering::Relaxed);
+    }
+    NUMBER.with(|n| *n)
+}
+
 /// `N` values (a power of two), each on cache lines of its own, picked by
 /// the top bits of a hash: the stores' and admission's shards.
 #[derive(Debug)]
@@ -191,7 +202,7 @@ pub(crate) struct Shards<T, const N: usize>(Box<[Padded<T>; N]>);
 
 impl<T: Default, const N: usize> Default for Shards<T, N> {
     fn default() -> Self {
-        Shards(Box::new(std::array::from_fn(|_| Padded::default())))
+        Self::from_fn(|_| T::default())
     }
 }
 
@@ -210,6 +221,15 @@ impl<T, const N: usize> Shards<T, N> {
     pub(crate) fn of(&self, hash: u64) -> &T {
         const { assert!(N.is_power_of_two() && N > 1) };
         &self.0[(hash >> (64 - N.trailing_zeros())) as usize]
+    }
+
+    /// The shard of the calling thread: threads are numbered on first use
+    /// and take the shards in turn, so up to `N` threads have one each.
+    #[inline]
+    // The index is below N (a remainder).
+    #[allow(clippy::indexing_slicing)]
+    pub(crate) fn of_thread(&self) -> &T {
+        &self.0[thread_number() % N]
     }
 
     /// Every shard.

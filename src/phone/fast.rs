@@ -16,6 +16,8 @@ use std::sync::OnceLock;
 
 use regex::{Regex, RegexBuilder};
 
+use super::matcher::Matcher;
+
 use super::meta::{MetadataError, Numbering, Territory};
 use super::{unicode_digit, Region};
 
@@ -132,7 +134,7 @@ impl Prefix {
 
 /// A description: a whole-text pattern plus its lengths.
 struct Desc {
-    re: Regex,
+    re: Matcher,
     possible: Vec<i32>,
     local: Vec<i32>,
 }
@@ -159,7 +161,7 @@ struct Rules {
     /// For each national length, the union of the type patterns admitting
     /// it (index into `unions`); `None` when no type does.
     union_by_len: [Option<usize>; MAX_NSN + 1],
-    unions: Vec<Regex>,
+    unions: Vec<Matcher>,
     leading_digits: Option<Prefix>,
 }
 
@@ -173,6 +175,12 @@ fn digits_regex(src: &str) -> Result<Regex, String> {
         .map_err(|e| format!("pattern `{src}`: {e}"))
 }
 
+/// [`digits_regex`] for a pattern only asked whether it matches, by every
+/// number read on every thread.
+fn digits_matcher(src: &str) -> Result<Matcher, String> {
+    Matcher::new(src, false).or_else(|_| Matcher::new(src, true))
+}
+
 fn len_i32(len: usize) -> i32 {
     i32::try_from(len).unwrap_or(i32::MAX)
 }
@@ -181,7 +189,7 @@ impl Rules {
     fn compile(t: &Territory) -> Result<Rules, String> {
         let general = match &t.general {
             Some(g) => Some(Desc {
-                re: digits_regex(&format!("^(?:{})$", g.pattern))?,
+                re: digits_matcher(&format!("^(?:{})$", g.pattern))?,
                 possible: g.possible.clone(),
                 local: g.local.clone(),
             }),
@@ -212,7 +220,7 @@ impl Rules {
                 .map(|d| format!("(?:{})", d.pattern))
                 .collect::<Vec<_>>()
                 .join("|");
-            unions.push(digits_regex(&format!("^(?:{alternation})$"))?);
+            unions.push(digits_matcher(&format!("^(?:{alternation})$"))?);
             let u = unions.len() - 1;
             by_members.insert(members, u);
             *slot = Some(u);

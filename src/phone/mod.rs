@@ -22,6 +22,7 @@ use std::sync::{Arc, OnceLock};
 #[doc(hidden)]
 pub mod corpus;
 mod fast;
+mod matcher;
 mod meta;
 
 pub use meta::MetadataError;
