@@ -213,12 +213,16 @@ struct LiveShard {
 impl LiveShard {
     /// The oldest live lead under `hash` that `is` the one asked for.
     fn oldest(&self, hash: u64, is: impl Fn(&Packed) -> bool) -> Option<&Packed> {
-        let first = self.first.get(&hash).filter(|p| is(p));
+        // `more` holds entries under a hash only while `first` holds one
+        // (`insert` fills `first` first, `remove` refills it from `more`):
+        // a number that is no live lead (every one-off decision) reads one
+        // table, not two.
+        let first = self.first.get(&hash)?;
         let Some(more) = self.more.get(&hash) else {
-            return first;
+            return is(first).then_some(first);
         };
-        first
-            .into_iter()
+        std::iter::once(first)
+            .filter(|p| is(p))
             .chain(more.iter().filter(|p| is(p)))
             .min_by_key(|p| p.seq())
     }
@@ -1212,6 +1216,8 @@ mod tests {
                             let want = model.iter().find(|(l, d)| *d == digits && l.status.is_live() && l.company_id == name(c) && l.schedule_id == format!("s{s}")).map(|(l, _)| l);
                             let got = store.live_lead(&name(c), &format!("s{s}"), n(digits)).unwrap();
                             prop_assert_eq!(got.as_deref(), want);
+                            let id = store.live_lead_id(&name(c), &format!("s{s}"), n(digits)).unwrap();
+                            prop_assert_eq!(id, want.map(|l| l.id.clone()));
                         }
                     }
                 }
