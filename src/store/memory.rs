@@ -20,8 +20,9 @@
 //!   one hash of (company, schedule).
 //!
 //! Ids and tokens come from requests, so the tables keyed by them hash with
-//! the standard library's SipHash; number keys use a seeded multiplicative
-//! hash (see `hash.rs`).
+//! seeds random per table: foldhash on the decision path, the standard
+//! library's SipHash elsewhere; number keys use a seeded multiplicative hash
+//! (see `hash.rs`).
 
 use std::borrow::Cow;
 use std::collections::HashMap;

@@ -3,9 +3,9 @@
 //!
 //! Two indexes, each in 64 shards behind their own read-write lock:
 //!
-//! - **by id**, sharded by the SipHash of (company, lead id): the lead path
+//! - **by id**, sharded by a keyed hash of (company, lead id): the lead path
 //!   takes one read lock;
-//! - **live by number**, sharded by the SipHash of (company, schedule, E.164
+//! - **live by number**, sharded by a keyed hash of (company, schedule, E.164
 //!   digits): the promote path takes one read lock.
 //!
 //! Decisions for different leads and numbers therefore take different locks
@@ -21,11 +21,11 @@
 //! read without a lock), not kept per lead.
 
 use std::collections::HashMap;
-use std::hash::{BuildHasherDefault, Hasher, RandomState};
+use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Mutex, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
-use super::hash::hash_joined;
+use super::hash::{hash_joined, IdKeys};
 use super::pack::{Opened, Packed};
 use super::scopes::ScopeList;
 use super::StoreError;
@@ -39,7 +39,11 @@ use crate::store::{
 /// Shards of each index.
 const SHARDS: usize = 64;
 
-/// A hasher for keys that are already SipHash values: it hands them on.
+/// A hasher for keys that are already keyed hashes: it hands them on,
+/// rotated by half a word. A shard is picked by a hash's top bits
+/// ([`Shards::of`]) and hashbrown takes its 7-bit tags from the top bits
+/// too, so unrotated, every key of a shard would share 6 of its 7 tag bits
+/// and half the entries in a probed group would match a lookup's tag.
 #[derive(Default)]
 struct Prehashed(u64);
 
@@ -54,7 +58,7 @@ impl Hasher for Prehashed {
         }
     }
     fn write_u64(&mut self, n: u64) {
-        self.0 = n;
+        self.0 = n.rotate_left(32);
     }
 }
 
@@ -320,8 +324,8 @@ pub struct InMemoryLeadStore {
     scopes: ScopeList,
     /// The same, by name, for writers (who take turns on it).
     scope_ids: Mutex<ScopeIds>,
-    /// SipHash keys (ids come from requests).
-    keys: RandomState,
+    /// The keys of the id hashes (ids come from requests; see `hash.rs`).
+    keys: IdKeys,
     /// Written by writers only.
     len: Padded<AtomicUsize>,
     seq: AtomicU64,
@@ -334,7 +338,7 @@ impl Default for InMemoryLeadStore {
             live: Shards::default(),
             scopes: ScopeList::default(),
             scope_ids: Mutex::default(),
-            keys: RandomState::new(),
+            keys: IdKeys::default(),
             len: Padded::default(),
             seq: AtomicU64::new(0),
         }

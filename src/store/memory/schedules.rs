@@ -12,12 +12,12 @@
 //! sharded store).
 
 use std::collections::HashMap;
-use std::hash::RandomState;
+
 use std::sync::{Arc, Mutex, PoisonError};
 
 use arc_swap::ArcSwap;
 
-use super::hash::{hash_joined, NumberHash};
+use super::hash::{hash_joined, IdKeys, NumberHash};
 use super::StoreError;
 use crate::model::Schedule;
 use crate::store::{Found, Lookup, ScheduleStore};
@@ -41,15 +41,16 @@ pub enum Put {
 
 #[derive(Clone, Debug, Default)]
 struct Tables {
-    /// The SipHash keys of `by_id`, copied with the snapshot so that every
+    /// The keys of `by_id`'s hash, copied with the snapshot so that every
     /// snapshot hashes alike.
-    keys: RandomState,
+    keys: IdKeys,
     /// The hash of (company id, schedule id) -> the schedules with that
     /// hash: one, but for a 64-bit collision. One hash of the joined ids
     /// costs about half of the two a map of maps pays per lookup.
     by_id: HashMap<u64, Vec<Arc<Schedule>>, NumberHash>,
-    /// Lead token -> (company id, schedule id).
-    tokens: HashMap<Box<str>, (Box<str>, Box<str>)>,
+    /// Lead token -> (company id, schedule id). Foldhash, as for `by_id`:
+    /// requests only look tokens up, so they cannot flood this map.
+    tokens: HashMap<Box<str>, (Box<str>, Box<str>), IdKeys>,
 }
 
 impl Tables {
