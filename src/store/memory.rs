@@ -27,7 +27,9 @@
 use std::borrow::Cow;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Mutex, PoisonError, RwLock};
+use std::sync::{Mutex, PoisonError};
+
+use crossbeam_utils::sync::{ShardedLock, ShardedLockReadGuard, ShardedLockWriteGuard};
 
 use chrono::{DateTime, Utc};
 
@@ -90,6 +92,8 @@ pub enum StoreError {
 /// numbers live in 16 shards (by number) behind their own read-write lock,
 /// so a decision takes one read lock that decisions for other numbers
 /// rarely share, and a writer holds one shard for one insert or removal.
+/// The locks are `crossbeam_utils`' `ShardedLock`s: a reader locks its
+/// thread's slot, so deciding threads do not write one lock word.
 /// Prefix entries, few and rarely changed but consulted by every decision,
 /// are kept in every shard, so a decision finds both kinds under its one
 /// read lock; a prefix change visits the shards in turn (prefix writers take
@@ -113,7 +117,7 @@ pub enum StoreError {
 #[derive(Debug, Default)]
 pub struct InMemorySuppressionList {
     /// By number; each also holds every prefix entry.
-    numbers: Shards<RwLock<SuppressionShard>, SUPPRESSION_SHARDS>,
+    numbers: Shards<ShardedLock<SuppressionShard>, SUPPRESSION_SHARDS>,
     /// Prefix writers take turns, so every shard sees prefix changes in one
     /// order.
     prefix_writers: Mutex<()>,
@@ -177,7 +181,7 @@ impl InMemorySuppressionList {
         let list = InMemorySuppressionList {
             numbers: {
                 let mut shards = shards.into_iter();
-                Shards::from_fn(|_| RwLock::new(shards.next().unwrap_or_default()))
+                Shards::from_fn(|_| ShardedLock::new(shards.next().unwrap_or_default()))
             },
             prefix_writers: Mutex::default(),
             len: Padded(AtomicUsize::new(len)),
@@ -352,13 +356,13 @@ fn number_shard(n: E164) -> usize {
     (number_hash(n) >> (64 - SUPPRESSION_SHARDS.trailing_zeros())) as usize
 }
 
-fn read_lock<T>(lock: &RwLock<T>) -> std::sync::RwLockReadGuard<'_, T> {
+fn read_lock<T>(lock: &ShardedLock<T>) -> ShardedLockReadGuard<'_, T> {
     // Every change leaves a shard whole before it can panic (an insert or
     // removal of one entry), so a poisoned lock is still consistent.
     lock.read().unwrap_or_else(PoisonError::into_inner)
 }
 
-fn write_lock<T>(lock: &RwLock<T>) -> std::sync::RwLockWriteGuard<'_, T> {
+fn write_lock<T>(lock: &ShardedLock<T>) -> ShardedLockWriteGuard<'_, T> {
     lock.write().unwrap_or_else(PoisonError::into_inner)
 }
 
