@@ -17,6 +17,10 @@
 //!   numbers the deciders do not dial), as a host's API would.
 //! - `make_call/threads_2_with_waker`: the control for the writer: a third
 //!   thread that wakes and sleeps as the writer does but changes nothing.
+//!   The writer and the waker wake every 100 µs; `DIALGATE_WRITER_EVERY_US`
+//!   sets another period (the writer catches up on the changes due, so the
+//!   rate stays 10,000 a second), to tell the cost of the changes from the
+//!   cost of a third thread waking.
 //! - `baseline/read_number`: reading one E.164 text alone, the part of every
 //!   decision that the number reader decides.
 //! - `store/*`: the store lookups a decision makes, each beside its
@@ -477,11 +481,17 @@ enum Writer {
 /// It sleeps between changes, catching up on those due, so it costs the
 /// deciders its changes, not a spinning core.
 fn write_while(stores: &Stores, deciding: &AtomicU64, written: &AtomicU64, writer: Writer) {
-    const EVERY: Duration = Duration::from_micros(100);
+    let every = std::env::var("DIALGATE_WRITER_EVERY_US")
+        .ok()
+        .and_then(|us| us.parse::<u64>().ok())
+        .filter(|&us| us > 0)
+        .map_or(Duration::from_micros(100), Duration::from_micros);
+    // Changes are due at 10,000 a second, whatever the wake period.
+    const CHANGE: Duration = Duration::from_micros(100);
     let started = Instant::now();
     let mut done = 0u64;
     while deciding.load(Ordering::Acquire) > 0 {
-        let due = (started.elapsed().as_micros() / EVERY.as_micros()) as u64 + 1;
+        let due = (started.elapsed().as_micros() / CHANGE.as_micros()) as u64 + 1;
         while done < due {
             if writer == Writer::WakesOnly {
                 done = due;
@@ -509,7 +519,7 @@ fn write_while(stores: &Stores, deciding: &AtomicU64, written: &AtomicU64, write
             }
             done += 1;
         }
-        std::thread::sleep(EVERY);
+        std::thread::sleep(every);
     }
 }
 
