@@ -891,6 +891,24 @@ mod tests {
     }
 
     #[test]
+    fn a_shards_keys_keep_their_table_tags_apart() {
+        use std::hash::BuildHasher;
+        // Keys of one shard share their top 6 bits; hashbrown's tag is the
+        // top 7 bits of what Prehashed gives it, which must not be.
+        let keys = IdKeys::default();
+        let in_shard: Vec<u64> = (0..100_000u64)
+            .map(|i| hash_joined(&keys, &["acme", &i.to_string()], None))
+            .filter(|h| h >> 58 == 0)
+            .collect();
+        assert!(in_shard.len() > 1_000);
+        let tags: std::collections::HashSet<u64> = in_shard
+            .iter()
+            .map(|&h| BuildHasherDefault::<Prehashed>::default().hash_one(h) >> 57)
+            .collect();
+        assert_eq!(tags.len(), 128, "every tag is used within a shard");
+    }
+
+    #[test]
     fn leads_by_id_are_scoped_to_their_company() {
         let leads = InMemoryLeadStore::new();
         let reader = NumberReader::new();

@@ -12,7 +12,6 @@
 //! sharded store).
 
 use std::collections::HashMap;
-
 use std::sync::{Arc, Mutex, PoisonError};
 
 use arc_swap::ArcSwap;
