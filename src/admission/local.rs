@@ -25,7 +25,9 @@ use std::collections::HashMap;
 use std::hash::{BuildHasher, Hash, Hasher};
 use std::num::NonZeroU32;
 use std::sync::atomic::{AtomicI64, AtomicU64, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError, RwLock};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+
+use crossbeam_utils::sync::{ShardedLock, ShardedLockReadGuard, ShardedLockWriteGuard};
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
@@ -363,10 +365,11 @@ impl CompanyState {
 
 /// The company map: slices by id hash, each behind a read-write lock that
 /// admissions take for reading (only a company's first admission and the
-/// sweep write). Each slice is on cache lines of its own: a read lock
-/// writes the lock word, and two threads deciding for companies of
-/// different slices must not take turns owning one line.
-type Slice = RwLock<HashMap<Arc<str>, Box<CompanyState>>>;
+/// sweep write). Each slice is on cache lines of its own, and its lock is a
+/// `ShardedLock` (a reader locks its own thread's slot), so threads reading
+/// a slice, for one company or for companies that share a slice, do not
+/// take turns owning its lock word.
+type Slice = ShardedLock<HashMap<Arc<str>, Box<CompanyState>>>;
 
 #[derive(Debug)]
 struct Companies {
@@ -862,11 +865,11 @@ impl LocalAdmission {
     }
 }
 
-fn read<T>(lock: &RwLock<T>) -> std::sync::RwLockReadGuard<'_, T> {
+fn read<T>(lock: &ShardedLock<T>) -> ShardedLockReadGuard<'_, T> {
     lock.read().unwrap_or_else(PoisonError::into_inner)
 }
 
-fn write<T>(lock: &RwLock<T>) -> std::sync::RwLockWriteGuard<'_, T> {
+fn write<T>(lock: &ShardedLock<T>) -> ShardedLockWriteGuard<'_, T> {
     lock.write().unwrap_or_else(PoisonError::into_inner)
 }
 
