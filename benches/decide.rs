@@ -21,6 +21,11 @@
 //!   sets another period (the writer catches up on the changes due, so the
 //!   rate stays 10,000 a second), to tell the cost of the changes from the
 //!   cost of a third thread waking.
+//! - `make_call/threads_1_with_writer`, `make_call/threads_1_with_waker`: the
+//!   same writer and waker beside one deciding thread, so on two cores the
+//!   third thread has a core to itself: what the changes cost a decider
+//!   through the stores (locks, cache lines) rather than through the CPU
+//!   time they take from it.
 //! - `baseline/read_number`: reading one E.164 text alone, the part of every
 //!   decision that the number reader decides.
 //! - `store/*`: the store lookups a decision makes, each beside its
@@ -32,6 +37,11 @@
 //! 200 to 999, any line (checked against [`NumberReader`] at start-up).
 //!
 //! `cargo bench --bench decide -- --warm-up-time 1 --measurement-time 3`
+//!
+//! `DIALGATE_INTERLEAVE=30 cargo bench --bench decide` runs no criterion
+//! benchmark: it alternates the `make_call/threads_*` runs, 100,000
+//! decisions a thread each, for 30 rounds, and prints the ratios the issue's
+//! targets read, each paired within one round (see [`interleaved`]).
 
 use std::cell::Cell;
 use std::collections::HashMap;
@@ -76,6 +86,9 @@ const ONE_OFF_FROM: u64 = 2 * LEADS;
 /// index is as real as acme's; their numbers start at `THREAD_LEADS_FROM`.
 const THREAD_LEADS: u64 = 250_000;
 const THREAD_LEADS_FROM: u64 = 113_000_000;
+/// The writer's numbers (leads and suppressions), after every other's: 6.5M
+/// of them, 650 seconds of writing.
+const WRITER_FROM: u64 = THREAD_LEADS_FROM + 2 * THREAD_LEADS;
 
 /// The `i`-th number (modulo 120M) of the bench's space of valid US numbers.
 fn us_number(i: u64) -> u64 {
@@ -380,93 +393,201 @@ struct Lane {
     schedule: String,
     now: AtomicI64,
     next: AtomicU64,
+    /// Where its numbers end.
+    end: u64,
+}
+
+/// The deciding threads' companies and the writer's change count, shared by
+/// every `make_call/threads_*` run of one process.
+struct Lanes<'s> {
+    engine: BenchEngine<'s>,
+    stores: &'s Stores,
+    lanes: Vec<Lane>,
+    written: AtomicU64,
+    refused: AtomicU64,
+}
+
+impl<'s> Lanes<'s> {
+    fn new(stores: &'s Stores) -> Self {
+        let start_nanos = start().timestamp_nanos_opt().expect("a time in range");
+        let lanes = (0..2u64)
+            .map(|t| Lane {
+                company: company(&format!("t{t}")),
+                schedule: format!("sch-t{t}"),
+                now: AtomicI64::new(start_nanos),
+                // Each lane has 50M numbers of its own.
+                next: AtomicU64::new(FRESH + 10_000_000 + t * 50_000_000),
+                end: FRESH + 10_000_000 + (t + 1) * 50_000_000,
+            })
+            .collect();
+        Lanes {
+            engine: engine(stores, ThreadClock),
+            stores,
+            lanes,
+            written: AtomicU64::new(0),
+            refused: AtomicU64::new(0),
+        }
+    }
+
+    /// `each` decisions (make_call and commit) on each of the first
+    /// `threads` lanes at once, with `writer` beside them; the time from
+    /// the common start until the last decider is done.
+    fn run(&self, threads: usize, writer: Option<Writer>, each: u64) -> Duration {
+        let work: Vec<(&Lane, Vec<MakeCallRequest>)> = self.lanes[..threads]
+            .iter()
+            .map(|lane| {
+                let from = lane.next.fetch_add(each, Ordering::Relaxed);
+                assert!(from + each <= lane.end, "a lane's 50M numbers are used up");
+                let requests = (from..from + each)
+                    .map(|i| MakeCallRequest::for_schedule(&lane.schedule, &text(i)))
+                    .collect();
+                (lane, requests)
+            })
+            .collect();
+        let barrier = Barrier::new(threads + 1);
+        let deciding = AtomicU64::new(threads as u64);
+        std::thread::scope(|s| {
+            let deciding = &deciding;
+            if let Some(writer) = writer {
+                let (stores, written) = (self.stores, &self.written);
+                s.spawn(move || write_while(stores, deciding, written, writer));
+            }
+            for (lane, requests) in &work {
+                let (engine, barrier, refused) = (&self.engine, &barrier, &self.refused);
+                s.spawn(move || {
+                    THREAD_NOW.with(|c| c.set(lane.now.load(Ordering::Relaxed)));
+                    barrier.wait();
+                    for request in requests {
+                        match engine.make_call(&lane.company, request) {
+                            Ok(admitted) => {
+                                black_box(admitted.commit());
+                            }
+                            Err(_) => {
+                                refused.fetch_add(1, Ordering::Relaxed);
+                            }
+                        }
+                    }
+                    lane.now
+                        .store(THREAD_NOW.with(Cell::get), Ordering::Relaxed);
+                    deciding.fetch_sub(1, Ordering::Release);
+                });
+            }
+            barrier.wait();
+            let started = Instant::now();
+            // The scope joins every thread before it returns.
+            started
+        })
+        .elapsed()
+    }
+
+    /// Every request of every run so far was admitted.
+    fn check_admitted(&self) {
+        assert_eq!(
+            self.refused.load(Ordering::Relaxed),
+            0,
+            "make_call/threads_* must admit every request"
+        );
+    }
+}
+
+/// The `make_call/threads_*` runs: deciding threads, and the thread beside
+/// them.
+const THREAD_RUNS: [(usize, Option<Writer>); 6] = [
+    (1, None),
+    (2, None),
+    (2, Some(Writer::Changes)),
+    (2, Some(Writer::WakesOnly)),
+    (1, Some(Writer::Changes)),
+    (1, Some(Writer::WakesOnly)),
+];
+
+fn run_name(threads: usize, writer: Option<Writer>) -> String {
+    match writer {
+        Some(Writer::Changes) => format!("threads_{threads}_with_writer"),
+        Some(Writer::WakesOnly) => format!("threads_{threads}_with_waker"),
+        None => format!("threads_{threads}"),
+    }
 }
 
 fn make_call_threads(c: &mut Criterion, stores: &Stores) {
-    let engine = engine(stores, ThreadClock);
-    let start_nanos = start().timestamp_nanos_opt().expect("a time in range");
-    let lanes: Vec<Lane> = (0..2u64)
-        .map(|t| Lane {
-            company: company(&format!("t{t}")),
-            schedule: format!("sch-t{t}"),
-            now: AtomicI64::new(start_nanos),
-            // Each lane has 50M numbers of its own.
-            next: AtomicU64::new(FRESH + 10_000_000 + t * 50_000_000),
-        })
-        .collect();
-    let refused = AtomicU64::new(0);
+    let lanes = Lanes::new(stores);
     let mut group = c.benchmark_group("make_call");
-    let written = AtomicU64::new(0);
-    for (threads, writer) in [
-        (1usize, None),
-        (2, None),
-        (2, Some(Writer::Changes)),
-        (2, Some(Writer::WakesOnly)),
-    ] {
-        let name = match writer {
-            Some(Writer::Changes) => format!("threads_{threads}_with_writer"),
-            Some(Writer::WakesOnly) => format!("threads_{threads}_with_waker"),
-            None => format!("threads_{threads}"),
-        };
+    for (threads, writer) in THREAD_RUNS {
         group.throughput(Throughput::Elements(threads as u64));
-        group.bench_function(name, |b| {
-            b.iter_custom(|iters| {
-                let work: Vec<(&Lane, Vec<MakeCallRequest>)> = lanes[..threads]
-                    .iter()
-                    .map(|lane| {
-                        let from = lane.next.fetch_add(iters, Ordering::Relaxed);
-                        let requests = (from..from + iters)
-                            .map(|i| MakeCallRequest::for_schedule(&lane.schedule, &text(i)))
-                            .collect();
-                        (lane, requests)
-                    })
-                    .collect();
-                let barrier = Barrier::new(threads + 1);
-                let deciding = AtomicU64::new(threads as u64);
-                std::thread::scope(|s| {
-                    let deciding = &deciding;
-                    if let Some(writer) = writer {
-                        let written = &written;
-                        s.spawn(move || write_while(stores, deciding, written, writer));
-                    }
-                    for (lane, requests) in &work {
-                        let (engine, barrier, refused) = (&engine, &barrier, &refused);
-                        s.spawn(move || {
-                            THREAD_NOW.with(|c| c.set(lane.now.load(Ordering::Relaxed)));
-                            barrier.wait();
-                            for request in requests {
-                                match engine.make_call(&lane.company, request) {
-                                    Ok(admitted) => {
-                                        black_box(admitted.commit());
-                                    }
-                                    Err(_) => {
-                                        refused.fetch_add(1, Ordering::Relaxed);
-                                    }
-                                }
-                            }
-                            lane.now
-                                .store(THREAD_NOW.with(Cell::get), Ordering::Relaxed);
-                            deciding.fetch_sub(1, Ordering::Release);
-                        });
-                    }
-                    barrier.wait();
-                    let started = Instant::now();
-                    // The scope joins every thread before it returns.
-                    started
-                })
-                .elapsed()
-            })
+        group.bench_function(run_name(threads, writer), |b| {
+            b.iter_custom(|iters| lanes.run(threads, writer, iters))
         });
     }
     group.finish();
-    assert_eq!(
-        refused.load(Ordering::Relaxed),
-        0,
-        "make_call/threads_* must admit every request"
-    );
+    lanes.check_admitted();
 }
 
-/// What the third thread of `make_call/threads_2_with_*` does.
+/// `DIALGATE_INTERLEAVE=ROUNDS[,DECISIONS]`: instead of criterion, every
+/// `make_call/threads_*` run in turn, `ROUNDS` times (each round starting
+/// one run further on), `DECISIONS` a deciding thread (100,000 by default; a lane has 50M
+/// numbers, and every run but two decides on lane 0);
+/// prints each round's throughputs and the ratios the targets read, paired
+/// within the round, and their medians. Runs a second or so apart share the
+/// host's mood, where criterion's runs of one name are minutes apart.
+fn interleaved(stores: &Stores, spec: &str) {
+    let mut parts = spec.split(',').map(str::parse::<u64>);
+    let (rounds, each) = match (parts.next(), parts.next()) {
+        (Some(Ok(r)), None) => (r, 100_000),
+        (Some(Ok(r)), Some(Ok(d))) => (r, d),
+        _ => panic!("DIALGATE_INTERLEAVE is ROUNDS or ROUNDS,DECISIONS, not {spec:?}"),
+    };
+    let lanes = Lanes::new(stores);
+    // Untimed, so the first round's first run is not the one that warms up.
+    lanes.run(2, None, each);
+    let names: Vec<String> = THREAD_RUNS.iter().map(|&(t, w)| run_name(t, w)).collect();
+    println!("round\t{}", names.join("\t"));
+    let mut ratios: Vec<[f64; 5]> = Vec::new();
+    for round in 0..rounds as usize {
+        let mut rate = [0.0; 6];
+        for k in 0..THREAD_RUNS.len() {
+            let i = (round + k) % THREAD_RUNS.len();
+            let (threads, writer) = THREAD_RUNS[i];
+            let secs = lanes.run(threads, writer, each).as_secs_f64();
+            rate[i] = (threads as u64 * each) as f64 / secs / 1e3;
+        }
+        let shown: Vec<String> = rate.iter().map(|r| format!("{r:.0}")).collect();
+        println!("{round}\t{} K/s", shown.join("\t"));
+        lanes.check_admitted();
+        ratios.push([
+            rate[1] / rate[0],
+            1.0 - rate[2] / rate[1],
+            1.0 - rate[3] / rate[1],
+            1.0 - rate[4] / rate[0],
+            1.0 - rate[5] / rate[0],
+        ]);
+    }
+    lanes.check_admitted();
+    let labels = [
+        "threads_2 / threads_1",
+        "writer's cost to threads_2",
+        "waker's cost to threads_2",
+        "writer's cost to threads_1",
+        "waker's cost to threads_1",
+    ];
+    for (k, label) in labels.iter().enumerate() {
+        let mut values: Vec<f64> = ratios.iter().map(|r| r[k]).collect();
+        values.sort_by(f64::total_cmp);
+        let median = values[values.len() / 2];
+        let (low, high) = (values[0], values[values.len() - 1]);
+        if k == 0 {
+            println!("{label}: median {median:.3}x (range {low:.3} to {high:.3})");
+        } else {
+            println!(
+                "{label}: median {:.1}% (range {:.1} to {:.1})",
+                median * 100.0,
+                low * 100.0,
+                high * 100.0
+            );
+        }
+    }
+}
+
+/// What the extra thread of `make_call/threads_*_with_*` does.
 #[derive(Clone, Copy, Debug, PartialEq)]
 enum Writer {
     /// Changes the stores (`_with_writer`).
@@ -498,8 +619,11 @@ fn write_while(stores: &Stores, deciding: &AtomicU64, written: &AtomicU64, write
                 break;
             }
             let n = written.fetch_add(1, Ordering::Relaxed);
-            // 200M numbers above every decider's.
-            let number = e164(FRESH + 200_000_000 + n);
+            assert!(
+                n < NUMBERS - WRITER_FROM,
+                "the writer's numbers are used up"
+            );
+            let number = e164(WRITER_FROM + n);
             if n % 2 == 0 {
                 let lead = Lead::live(
                     &format!("w{n}"),
@@ -622,6 +746,10 @@ fn main() {
         .configure_from_args();
     check_numbers(&NumberReader::new());
     let stores = stores();
+    if let Ok(spec) = std::env::var("DIALGATE_INTERLEAVE") {
+        interleaved(&stores, &spec);
+        return;
+    }
     decide(&mut c, &stores);
     make_call_one_off(&mut c, &stores);
     make_call_threads(&mut c, &stores);
