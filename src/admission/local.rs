@@ -26,11 +26,10 @@ use std::hash::{BuildHasher, Hash, Hasher};
 use std::num::NonZeroU32;
 use std::sync::atomic::{AtomicI64, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
-
-use crossbeam_utils::sync::{ShardedLock, ShardedLockReadGuard, ShardedLockWriteGuard};
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
+use crossbeam_utils::sync::{ShardedLock, ShardedLockReadGuard, ShardedLockWriteGuard};
 
 use super::{Admission, AdmissionRequest, CallCap, Claim, Padded, Shards};
 use crate::clock::{to_nanos, Clock, EARLIEST_NANOS, LATEST_NANOS};
